@@ -1,0 +1,25 @@
+//! The simulated mail internet: a procedural world of mail domains served by one DNS, one
+//! SMTP and one HTTPS server on loopback, with the ground truth of every domain.
+//!
+//! Module ownership (see ARCHITECTURE.md): `behaviour` is the contract between the world
+//! model (`scenario`, `profile`, `world`, `names`, `dns`, `truth`) and the servers
+//! (`ca`, `smtp_server`, `https_server`, `connlog`).
+
+pub mod behaviour;
+pub mod error;
+
+// World model.
+pub mod dns;
+pub mod names;
+pub mod profile;
+pub mod scenario;
+pub mod truth;
+pub mod world;
+
+// Servers.
+pub mod ca;
+pub mod connlog;
+pub mod https_server;
+pub mod smtp_server;
+
+pub use error::TestbedError;
