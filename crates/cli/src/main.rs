@@ -1,1 +1,76 @@
-fn main() {}
+//! `mxscan`: the binary. Wiring only — every capability lives in a library crate
+//! (see ARCHITECTURE.md). Exit status: 0 when the command did its job (whatever the verdicts
+//! it reports), 1 on a runtime failure, 2 for unusable arguments.
+
+mod policy_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Measurement scanner for email transport security: STARTTLS, certificates, MTA-STS
+/// (RFC 8461) and TLS-RPT (RFC 8460), per domain and per MX host, to Parquet.
+#[derive(Debug, Parser)]
+#[command(name = "mxscan", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Log verbosity: -v info, -vv debug, -vvv trace (or set RUST_LOG).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check MTA-STS policy bodies and TXT records offline (RFC 8461, RFC 8460).
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
+}
+
+/// An error that is the caller's fault (bad argument, unreadable input): exit status 2.
+#[derive(Debug)]
+pub(crate) struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Policy(cmd) => policy_cmd::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let usage = err.downcast_ref::<UsageError>().is_some();
+            eprintln!("mxscan: {err:#}");
+            if usage {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
