@@ -1,0 +1,5 @@
+//! The survey engine: streams domains through DNS, SMTP probes (one per address, shared by
+//! every domain that points there), MTA-STS policy fetches and evaluation, under the
+//! politeness limits of DESIGN.md, and hands rows to the store.
+
+pub mod politeness;
