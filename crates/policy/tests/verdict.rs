@@ -5,7 +5,8 @@ use mxscan_policy::{Delivery, Mode, MxOutcome, delivery, mx_outcome};
 #[test]
 fn mx_outcome_table() {
     use MxOutcome::*;
-    let cases: &[(&str, Option<bool>, Option<&str>, MxOutcome)] = &[
+    type Case = (&'static str, Option<bool>, Option<&'static str>, MxOutcome);
+    let cases: &[Case] = &[
         ("ok", Some(true), Some("valid"), Secure),
         ("ok", Some(true), Some("expired"), Insecure),
         ("ok", Some(true), Some("not_yet_valid"), Insecure),
@@ -45,7 +46,8 @@ fn mx_outcome_table() {
 fn delivery_table() {
     use MxOutcome::*;
     let p: Vec<String> = vec!["*.example.com".into(), "backup.example.net".into()];
-    let cases: &[(Mode, &[(&str, MxOutcome)], Delivery)] = &[
+    type Case = (Mode, &'static [(&'static str, MxOutcome)], Delivery);
+    let cases: &[Case] = &[
         (
             Mode::None,
             &[("mx1.example.com", Insecure)],
