@@ -233,7 +233,8 @@ fn txt_table() {
 #[test]
 fn character_strings_are_concatenated_without_spaces() {
     // One record made of several character-strings (e.g. split at 255 octets).
-    let cases: &[(&[&[u8]], RecordStatus, Option<&str>)] = &[
+    type Strings = (&'static [&'static [u8]], RecordStatus, Option<&'static str>);
+    let cases: &[Strings] = &[
         (&[b"v=STSv1; ", b"id=abc"], RecordStatus::Valid, Some("abc")),
         (
             &[b"v=ST", b"Sv1; id=a", b"bc"],
