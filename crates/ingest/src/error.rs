@@ -259,6 +259,16 @@ pub enum IngestError {
         /// Why no format matched.
         why: &'static str,
     },
+    /// The input is compressed with something other than gzip; it is skipped.
+    #[error(
+        "{input}: {kind}-compressed input is not supported (only gzip is decoded): decompress it first"
+    )]
+    Compression {
+        /// Input name.
+        input: Arc<str>,
+        /// `zstd`, `xz`, `bzip2` or `zip`.
+        kind: &'static str,
+    },
     /// A `--shard K/N` specification could not be parsed.
     #[error("invalid shard {spec:?}: {why} (expected K/N with 1 <= K <= N, e.g. 2/8)")]
     InvalidShard {
@@ -270,12 +280,13 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    /// True if this error ended an input early (open, read or format error); false for a
+    /// True if this error ended an input early (open, read, format or compression error);
+    /// false for a
     /// rejected line (the input goes on) and for configuration errors.
     pub fn stops_input(&self) -> bool {
         matches!(
             self,
-            Self::Open { .. } | Self::Read { .. } | Self::Format { .. }
+            Self::Open { .. } | Self::Read { .. } | Self::Format { .. } | Self::Compression { .. }
         )
     }
 

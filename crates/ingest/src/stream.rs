@@ -106,7 +106,8 @@ pub struct InputStats {
     pub gzip: bool,
     /// Line counts of this input.
     pub counts: Counts,
-    /// Raw (possibly compressed) bytes read.
+    /// Raw (possibly compressed) bytes read; set when the input is closed (at its end or on
+    /// an error), 0 before.
     pub bytes: u64,
     /// Lowercase hex SHA-256 of the raw bytes, set once the input was read to the end
     /// (for the survey manifest's `input.sha256`).
@@ -277,17 +278,7 @@ impl Ingest {
                         input: name,
                         source,
                     },
-                    OpenError::Unsupported(kind) => IngestError::Format {
-                        input: name,
-                        line: 0,
-                        text: String::new(),
-                        why: match kind {
-                            "zstd" => "zstd-compressed; only gzip is decoded: decompress first",
-                            "xz" => "xz-compressed; only gzip is decoded: decompress first",
-                            "bzip2" => "bzip2-compressed; only gzip is decoded: decompress first",
-                            _ => "a zip archive; only gzip is decoded: extract the list first",
-                        },
-                    },
+                    OpenError::Unsupported(kind) => IngestError::Compression { input: name, kind },
                 }))
             }
         }
@@ -337,7 +328,7 @@ impl Ingest {
             ));
         };
         let line = line.trim();
-        if line.is_empty() {
+        if line.is_empty() || line.starts_with('#') {
             return Outcome::Skip;
         }
         let format = match &cur.format {

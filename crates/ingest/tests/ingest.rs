@@ -401,7 +401,11 @@ fn open_and_format_errors_skip_to_the_next_input() {
         "{e1}"
     );
     let e2 = items[2].as_ref().unwrap_err();
-    assert!(e2.to_string().contains("zstd"), "{e2}");
+    assert!(matches!(e2, IngestError::Compression { kind: "zstd", .. }) && e2.stops_input());
+    assert_eq!(
+        e2.to_string(),
+        "zst: zstd-compressed input is not supported (only gzip is decoded): decompress it first"
+    );
     assert_eq!(items[3..].iter().filter(|i| i.is_ok()).count(), 3);
     assert_eq!(ingest.stats().inputs_failed(), 3);
     assert_eq!(ingest.stats().inputs[1].counts, Counts::default());
@@ -471,6 +475,22 @@ fn duplicates_keep_the_first_occurrence_and_rank_across_inputs() {
         .collect();
     assert_eq!(per, [(2, 1), (1, 1), (1, 2)]);
     assert_eq!(ingest.distinct(), 4);
+}
+
+#[test]
+fn the_stream_can_move_to_a_worker_thread() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<Ingest>();
+    assert_send::<IngestError>();
+    let list = "a.example\n\u{a0}# comment after a no-break space\nb.example\n";
+    let ingest = Ingest::new(
+        [Input::reader("t", Cursor::new(list))],
+        IngestOptions::default(),
+    );
+    let got = std::thread::spawn(move || ingest.map(|r| r.unwrap().domain).collect::<Vec<_>>())
+        .join()
+        .unwrap();
+    assert_eq!(got, ["a.example", "b.example"]);
 }
 
 #[test]
