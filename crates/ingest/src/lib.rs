@@ -5,7 +5,7 @@
 //! from. Nothing is read up front; memory does not grow with the list except for the
 //! duplicate filter (about 16 bytes per distinct name, see [`dedup`]).
 //!
-//! # Input formats (detected per input — rule in [`format`])
+//! # Input formats (detected per input — rule in [`mod@format`])
 //!
 //! - plain: one domain per line;
 //! - CSV with a header row that has a `domain` column (any position, any case) and maybe a

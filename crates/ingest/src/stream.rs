@@ -47,7 +47,7 @@ pub struct Entry {
 /// Options of an [`Ingest`] stream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestOptions {
-    /// How to pick each input's format (default: auto-detect, see [`crate::format`]).
+    /// How to pick each input's format (default: auto-detect, see [`mod@crate::format`]).
     pub format: FormatChoice,
     /// Keep only names in this shard (`--shard K/N`); others are counted as `other_shard`.
     pub shard: Option<Shard>,
