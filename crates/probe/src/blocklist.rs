@@ -255,10 +255,10 @@ impl Blocklist {
             return v;
         }
         // 6to4: blocked when the embedded IPv4 address is (RFC 3056 §2).
-        if let Some(v4) = sixtofour_v4(ip) {
-            if let BlockVerdict::Blocked(reason) = self.check_v4(v4) {
-                return BlockVerdict::Blocked(reason);
-            }
+        if let Some(v4) = sixtofour_v4(ip)
+            && let BlockVerdict::Blocked(reason) = self.check_v4(v4)
+        {
+            return BlockVerdict::Blocked(reason);
         }
         if self.allowed_by_list(IpAddr::V6(ip)) {
             return BlockVerdict::Allowed;

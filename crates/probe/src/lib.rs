@@ -16,3 +16,5 @@ pub mod blocklist;
 pub mod error;
 
 pub use error::ProbeError;
+pub mod dialer;
+pub mod dns;

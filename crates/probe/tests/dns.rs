@@ -1,0 +1,372 @@
+//! The DNS wrapper against a tiny in-test authoritative server on 127.0.0.1 (UDP + TCP on
+//! the same port): every status, CNAME, null MX, TC→TCP fallback, retries, caching.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::rdata::{A, CNAME, MX, SOA, TXT};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use mxscan_probe::dns::{Dns, DnsConfig, DnsStatus, Nameservers, RateHook};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
+
+#[derive(Clone)]
+enum Ans {
+    Records(Vec<Record>),
+    NxDomain,
+    NoData,
+    ServFail,
+    Refused,
+    /// Never answer.
+    Silent,
+    /// UDP: empty answer with TC=1; TCP: these records.
+    Truncated(Vec<Record>),
+}
+
+fn n(s: &str) -> Name {
+    Name::from_ascii(s).unwrap()
+}
+
+fn soa() -> Record {
+    Record::from_rdata(
+        n("test."),
+        300,
+        RData::SOA(SOA::new(
+            n("ns.test."),
+            n("hostmaster.test."),
+            1,
+            3600,
+            600,
+            86400,
+            300,
+        )),
+    )
+}
+
+struct Server {
+    addr: SocketAddr,
+    hits: Arc<std::sync::Mutex<HashMap<String, u64>>>,
+    tcp_hits: Arc<AtomicU64>,
+}
+
+impl Server {
+    fn hits(&self, name: &str) -> u64 {
+        *self.hits.lock().unwrap().get(name).unwrap_or(&0)
+    }
+}
+
+fn answer(zone: &HashMap<(String, RecordType), Ans>, req: &Message, tcp: bool) -> Option<Message> {
+    let q = req.queries.first()?.clone();
+    let key = (q.name().to_ascii().to_ascii_lowercase(), q.query_type());
+    let mut resp = Message::response(req.metadata.id, req.metadata.op_code);
+    resp.metadata.authoritative = true;
+    resp.metadata.recursion_desired = req.metadata.recursion_desired;
+    resp.add_query(q.clone());
+    match zone.get(&key).cloned().unwrap_or(Ans::NxDomain) {
+        Ans::Records(rs) => {
+            resp.add_answers(rs);
+        }
+        Ans::NxDomain => {
+            resp.metadata.response_code = ResponseCode::NXDomain;
+            resp.add_authority(soa());
+        }
+        Ans::NoData => {
+            resp.add_authority(soa());
+        }
+        Ans::ServFail => resp.metadata.response_code = ResponseCode::ServFail,
+        Ans::Refused => resp.metadata.response_code = ResponseCode::Refused,
+        Ans::Silent => return None,
+        Ans::Truncated(rs) => {
+            if tcp {
+                resp.add_answers(rs);
+            } else {
+                resp.metadata.truncation = true;
+            }
+        }
+    }
+    Some(resp)
+}
+
+async fn start(zone: HashMap<(String, RecordType), Ans>) -> Server {
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = udp.local_addr().unwrap();
+    let tcp = TcpListener::bind(addr).await.unwrap();
+    let zone = Arc::new(zone);
+    let hits: Arc<std::sync::Mutex<HashMap<String, u64>>> = Arc::default();
+    let tcp_hits = Arc::new(AtomicU64::new(0));
+    {
+        let zone = zone.clone();
+        let hits = hits.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            loop {
+                let Ok((len, peer)) = udp.recv_from(&mut buf).await else {
+                    return;
+                };
+                let Ok(req) = Message::from_vec(&buf[..len]) else {
+                    continue;
+                };
+                if let Some(q) = req.queries.first() {
+                    *hits
+                        .lock()
+                        .unwrap()
+                        .entry(q.name().to_ascii().to_ascii_lowercase())
+                        .or_default() += 1;
+                }
+                if let Some(resp) = answer(&zone, &req, false) {
+                    let _ = udp.send_to(&resp.to_vec().unwrap(), peer).await;
+                }
+            }
+        });
+    }
+    {
+        let zone = zone.clone();
+        let tcp_hits = tcp_hits.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = tcp.accept().await else {
+                    return;
+                };
+                let zone = zone.clone();
+                let tcp_hits = tcp_hits.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let Ok(len) = s.read_u16().await else { return };
+                        let mut buf = vec![0u8; len as usize];
+                        if s.read_exact(&mut buf).await.is_err() {
+                            return;
+                        }
+                        tcp_hits.fetch_add(1, Ordering::Relaxed);
+                        let Ok(req) = Message::from_vec(&buf) else {
+                            return;
+                        };
+                        if let Some(resp) = answer(&zone, &req, true) {
+                            let out = resp.to_vec().unwrap();
+                            let _ = s.write_u16(out.len() as u16).await;
+                            let _ = s.write_all(&out).await;
+                        }
+                    }
+                });
+            }
+        });
+    }
+    Server {
+        addr,
+        hits,
+        tcp_hits,
+    }
+}
+
+fn a(name: &str, ip: [u8; 4]) -> Record {
+    Record::from_rdata(n(name), 300, RData::A(A(Ipv4Addr::from(ip))))
+}
+fn mx(name: &str, pref: u16, ex: &str) -> Record {
+    Record::from_rdata(n(name), 300, RData::MX(MX::new(pref, n(ex))))
+}
+fn txt(name: &str, strings: &[&str]) -> Record {
+    Record::from_rdata(
+        n(name),
+        300,
+        RData::TXT(TXT::new(strings.iter().map(|s| s.to_string()).collect())),
+    )
+}
+fn cname(name: &str, target: &str) -> Record {
+    Record::from_rdata(n(name), 300, RData::CNAME(CNAME(n(target))))
+}
+
+fn world() -> HashMap<(String, RecordType), Ans> {
+    let mut z = HashMap::new();
+    let mut put = |name: &str, t: RecordType, a: Ans| {
+        z.insert((name.to_string(), t), a);
+    };
+    put(
+        "example.test.",
+        RecordType::MX,
+        Ans::Records(vec![
+            mx("example.test.", 20, "b.example.test."),
+            mx("example.test.", 10, "z.example.test."),
+            mx("example.test.", 10, "A.example.test."),
+        ]),
+    );
+    put(
+        "nullmx.test.",
+        RecordType::MX,
+        Ans::Records(vec![mx("nullmx.test.", 0, ".")]),
+    );
+    put(
+        "literal.test.",
+        RecordType::MX,
+        Ans::Records(vec![mx("literal.test.", 10, "192.0.2.25.")]),
+    );
+    put("nodata.test.", RecordType::MX, Ans::NoData);
+    put("servfail.test.", RecordType::MX, Ans::ServFail);
+    put("refused.test.", RecordType::MX, Ans::Refused);
+    put("slow.test.", RecordType::MX, Ans::Silent);
+    put(
+        "mx.example.test.",
+        RecordType::A,
+        Ans::Records(vec![a("mx.example.test.", [127, 0, 0, 10])]),
+    );
+    put(
+        "alias.test.",
+        RecordType::A,
+        Ans::Records(vec![
+            cname("alias.test.", "target.test."),
+            a("target.test.", [127, 0, 0, 11]),
+        ]),
+    );
+    put(
+        "_mta-sts.example.test.",
+        RecordType::TXT,
+        Ans::Records(vec![
+            txt("_mta-sts.example.test.", &["v=STSv1; ", "id=2024;"]),
+            txt("_mta-sts.example.test.", &["unrelated"]),
+        ]),
+    );
+    let big: Vec<Record> = (0..40)
+        .map(|i| txt("big.test.", &[&format!("{i:03}-{}", "x".repeat(200))]))
+        .collect();
+    put("big.test.", RecordType::TXT, Ans::Truncated(big));
+    z
+}
+
+fn cfg(server: &Server) -> DnsConfig {
+    DnsConfig {
+        nameservers: Nameservers::Explicit(vec![server.addr]),
+        timeout: Duration::from_millis(300),
+        attempts: 2,
+        backoff: Duration::from_millis(10),
+        ..DnsConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn mx_answers_and_statuses() {
+    let server = start(world()).await;
+    let dns = Dns::new(cfg(&server), None).unwrap();
+
+    let ans = dns.mx("Example.Test").await;
+    assert_eq!(ans.status, DnsStatus::Ok);
+    let got: Vec<(u16, &str)> = ans
+        .records
+        .iter()
+        .map(|r| (r.preference, r.exchange.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (10, "a.example.test"),
+            (10, "z.example.test"),
+            (20, "b.example.test")
+        ]
+    );
+    assert!(!ans.null_mx);
+
+    let null = dns.mx("nullmx.test").await;
+    assert_eq!(null.status, DnsStatus::Ok);
+    assert!(null.null_mx, "{null:?}");
+    assert_eq!(null.records[0].exchange, ".");
+
+    let lit = dns.mx("literal.test").await;
+    assert!(lit.records[0].ip_literal, "{lit:?}");
+
+    let cases = [
+        ("nodata.test", DnsStatus::NoData),
+        ("missing.test", DnsStatus::NxDomain),
+        ("servfail.test", DnsStatus::ServFail),
+        ("refused.test", DnsStatus::Refused),
+        ("slow.test", DnsStatus::Timeout),
+        ("bad..name", DnsStatus::Error),
+    ];
+    for (name, want) in cases {
+        let ans = dns.mx(name).await;
+        assert_eq!(ans.status, want, "{name}: {ans:?}");
+        assert!(ans.records.is_empty());
+    }
+    // Both attempts reached the server for the silent name.
+    assert!(
+        server.hits("slow.test.") >= 2,
+        "{}",
+        server.hits("slow.test.")
+    );
+}
+
+#[tokio::test]
+async fn cname_chain_and_txt_strings() {
+    let server = start(world()).await;
+    let dns = Dns::new(cfg(&server), None).unwrap();
+    let alias = dns.ipv4("alias.test").await;
+    assert_eq!(alias.status, DnsStatus::Ok);
+    assert!(alias.cname);
+    assert_eq!(alias.cname_chain, ["target.test"]);
+    assert_eq!(
+        alias.addrs,
+        ["127.0.0.11".parse::<std::net::IpAddr>().unwrap()]
+    );
+
+    let direct = dns.ipv4("mx.example.test").await;
+    assert!(!direct.cname);
+    assert_eq!(direct.addrs.len(), 1);
+    let v6 = dns.ipv6("mx.example.test").await;
+    assert_eq!(v6.status, DnsStatus::NxDomain, "{v6:?}");
+
+    let t = dns.txt("_mta-sts.example.test").await;
+    assert_eq!(t.status, DnsStatus::Ok);
+    let mut recs = t.records.clone();
+    recs.sort();
+    assert_eq!(
+        recs,
+        vec![
+            vec![b"unrelated".to_vec()],
+            vec![b"v=STSv1; ".to_vec(), b"id=2024;".to_vec()],
+        ]
+    );
+}
+
+#[tokio::test]
+async fn truncated_udp_falls_back_to_tcp() {
+    let server = start(world()).await;
+    let dns = Dns::new(cfg(&server), None).unwrap();
+    let t = dns.txt("big.test").await;
+    assert_eq!(t.status, DnsStatus::Ok, "{t:?}");
+    assert_eq!(t.records.len(), 40);
+    assert!(server.tcp_hits.load(Ordering::Relaxed) >= 1);
+}
+
+#[tokio::test]
+async fn answers_are_cached_including_negative_ones() {
+    let server = start(world()).await;
+    let calls = Arc::new(AtomicU64::new(0));
+    let hook: RateHook = {
+        let calls = calls.clone();
+        Arc::new(move || {
+            calls.fetch_add(1, Ordering::Relaxed);
+            Box::pin(async {})
+        })
+    };
+    let dns = Dns::new(cfg(&server), Some(hook)).unwrap();
+    for _ in 0..5 {
+        assert_eq!(dns.ipv4("mx.example.test").await.status, DnsStatus::Ok);
+        assert_eq!(dns.mx("missing.test").await.status, DnsStatus::NxDomain);
+        assert_eq!(dns.mx("nodata.test").await.status, DnsStatus::NoData);
+    }
+    assert_eq!(server.hits("mx.example.test."), 1);
+    assert_eq!(server.hits("missing.test."), 1);
+    assert_eq!(server.hits("nodata.test."), 1);
+    assert_eq!(
+        calls.load(Ordering::Relaxed),
+        3,
+        "hook only for wire queries"
+    );
+    assert_eq!(dns.queries_sent(), 3);
+    assert_eq!(dns.cache_hits(), 12);
+
+    // Failures are not cached: a servfail is asked again.
+    dns.mx("servfail.test").await;
+    dns.mx("servfail.test").await;
+    assert_eq!(server.hits("servfail.test."), 2);
+}
