@@ -57,7 +57,11 @@ fn every_expected_report_has_an_input() {
     for entry in fs::read_dir(testdata()).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
-            assert!(path.with_extension("txt").exists(), "{} has no .txt", path.display());
+            assert!(
+                path.with_extension("txt").exists(),
+                "{} has no .txt",
+                path.display()
+            );
         }
     }
 }
