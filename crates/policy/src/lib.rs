@@ -15,6 +15,27 @@
 //! `as_str()` / `FromStr` / `ALL` / `invalidates()`, serialized as their snake_case strings.
 //! Deviation lists are always in canonical order (declaration order) and free of duplicates.
 //!
+//! # Example
+//!
+//! ```
+//! use mxscan_policy::*;
+//!
+//! let record = parse_sts_txt(&["v=STSv1; id=20240101T000000", "v=spf1 -all"]);
+//! assert_eq!(record.status, RecordStatus::Valid);
+//! assert_eq!(record.deviations, [Deviation::TxtStrayRecords]);
+//!
+//! let report = parse_policy(b"version: STSv1\nmode: enforce\nmx: *.mail.example.net\nmax_age: 604800\n");
+//! assert!(report.valid);
+//! assert_eq!(report.deviations, [Deviation::LfLineEndings]);
+//!
+//! let hosts = ["mx1.mail.example.net.", "old.example.org"];
+//! assert_eq!(unmatched(&report.mx, &hosts), ["old.example.org"]);
+//!
+//! let outcome = mx_outcome("ok", Some(true), Some("valid"));
+//! let verdict = delivery(Mode::Enforce, &report.mx, &[(hosts[0], outcome)]);
+//! assert_eq!(verdict, Delivery::Ok);
+//! ```
+//!
 //! # Positions taken (fixed — the testbed's ground truth depends on them)
 //!
 //! "Note" means recorded and the record/policy stays usable; "invalid" means a sender would
