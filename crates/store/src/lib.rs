@@ -1,0 +1,41 @@
+//! mxscan-store: the survey output of mxscan.
+//!
+//! The contract is SCHEMA.md: four tables (`domains`, `mx`, `probes`, `certs`) written as
+//! zstd Parquet part files under `ROOT/survey=<id>/<table>/part-NNNNN.parquet`, plus the
+//! manifest `survey.json`. Column names, types and status vocabularies are fixed; this crate
+//! only adds columns (documented in each table module).
+//!
+//! - [`rows`]: plain row structs; [`domains`], [`mx`], [`probes`], [`certs`]: Arrow schema,
+//!   status vocabularies and batch builders per table; [`vocab`]: the vocabulary type.
+//! - [`writer`]: the per-survey writer task and the commit protocol that makes resume
+//!   exactly-once; [`survey`]: ids, layout, [`survey::open_for_resume`]; [`manifest`].
+//! - [`reader`]: read committed parts back; [`export`]: CSV / JSON Lines.
+#![forbid(unsafe_code)]
+
+mod arrays;
+pub mod certs;
+pub mod domains;
+mod error;
+pub mod export;
+pub mod manifest;
+pub mod mx;
+pub mod probes;
+pub mod reader;
+pub mod rows;
+pub mod survey;
+pub mod timestamp;
+pub mod vocab;
+pub mod writer;
+
+pub use arrays::{dict_type, list_type, ts_ms_type, ts_s_type};
+pub use error::{Result, StoreError};
+pub use manifest::{InputInfo, Manifest, SurveyStatus};
+pub use rows::{CertRow, Counts, DomainRow, MxRow, ProbeRow, Table, TableRow};
+pub use survey::{ResumeIndex, ResumeOptions, Survey, create_survey, open_for_resume};
+pub use timestamp::{TimestampMs, TimestampS};
+pub use vocab::Vocabulary;
+pub use writer::{ResumeSeed, SurveyWriter, WriterHandle, WriterOptions, WriterReport};
+
+/// Version of the output schema, written to every part file (`mxscan.schema_version`) and to
+/// the manifest. Bump it when a column changes meaning; adding a column does not need it.
+pub const SCHEMA_VERSION: &str = "1";
