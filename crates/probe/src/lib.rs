@@ -16,5 +16,6 @@ pub mod blocklist;
 pub mod error;
 
 pub use error::ProbeError;
+pub mod cert;
 pub mod dialer;
 pub mod dns;
