@@ -9,10 +9,14 @@ pub mod behaviour;
 pub mod error;
 
 // World model.
+pub mod addr;
 pub mod dns;
+pub mod hash;
 pub mod names;
 pub mod profile;
+pub mod provider;
 pub mod scenario;
+pub mod sts;
 pub mod truth;
 pub mod world;
 
@@ -20,6 +24,8 @@ pub mod world;
 pub mod ca;
 pub mod connlog;
 pub mod https_server;
+pub mod listener;
 pub mod smtp_server;
+pub mod table;
 
 pub use error::TestbedError;

@@ -1,1 +1,218 @@
-//! (in progress)
+//! Synthetic domain lists: realistic-looking names, stable for a seed, and safe to use as
+//! ground-truth inputs.
+//!
+//! [`synthetic_domains`] yields `(rank, name)` pairs (rank from 1) built from two word lists
+//! and a TLD mix modelled on the top-million lists (com ≈ 45%, then country codes and
+//! the other big gTLDs; `co.uk`, `com.br`, `com.au` and `co.jp` as second-level
+//! suffixes). Every name is unique, none starts with a label the world uses for hosts
+//! (`mx`, `mail`, `mta-sts`, …), and — the property the ground truth relies on — no two
+//! MX names of the list share a dedicated address (a 2 MiB bitset of used addresses; a
+//! candidate whose dedicated hosts would collide is skipped). Memory: the bitset plus an
+//! 8-byte-per-name dedupe set.
+
+use std::collections::HashSet;
+
+use crate::hash::{AddrBitset, pick_weighted, stable_hash, stable_hash_u64};
+use crate::profile::Profile;
+use crate::world::{HostTarget, World, WorldConfig, has_host_label};
+
+const FIRST: &[&str] = &[
+    "alpha", "amber", "apex", "arc", "atlas", "aurora", "azure", "bay", "beacon", "bear", "berry",
+    "birch", "black", "blue", "bold", "bright", "brook", "cafe", "canyon", "cedar", "central",
+    "city", "clear", "cloud", "coast", "cobalt", "coral", "core", "cosmo", "crest", "crown",
+    "crystal", "cyber", "daily", "delta", "desert", "digital", "dream", "eagle", "east", "echo",
+    "eco", "edge", "elm", "ember", "epic", "euro", "fair", "falcon", "fast", "fern", "field",
+    "first", "flex", "flower", "forest", "fox", "fresh", "frontier", "future", "galaxy", "garden",
+    "gold", "grand", "granite", "green", "grey", "harbor", "hawk", "healthy", "helio", "high",
+    "hill", "home", "honey", "horizon", "hyper", "ice", "indigo", "iron", "island", "ivy", "jade",
+    "jet", "joy", "key", "kind", "lake", "laser", "leaf", "light", "lime", "lion", "little",
+    "local", "lotus", "lucky", "lunar", "magic", "maple", "marine", "mega", "metro", "micro",
+    "mid", "milk", "mint", "modern", "moon", "mountain", "native", "nature", "neo", "net", "new",
+    "next", "noble", "north", "nova", "oak", "ocean", "olive", "omega", "open", "orange", "orbit",
+    "pacific", "palm", "peak", "pearl", "pine", "pixel", "planet", "polar", "prime", "pure",
+    "quantum", "quick", "rapid", "red", "river", "rock", "rose", "royal", "ruby", "rural", "sage",
+    "sand", "silver", "simple", "sky", "smart", "snow", "solar", "south", "spark", "spring",
+    "star", "steel", "stone", "storm", "summit", "sun", "swift", "tech", "terra", "tiger",
+    "top", "true", "twin", "ultra", "union", "urban", "valley", "vector", "velvet", "vista",
+    "vital", "wave", "west", "white", "wild", "willow", "wind", "wise", "wolf", "wood", "zen",
+];
+
+const SECOND: &[&str] = &[
+    "academy", "agency", "apps", "art", "auto", "bank", "bikes", "books", "box", "brands",
+    "build", "cars", "care", "cart", "center", "clinic", "club", "coffee", "college", "consult",
+    "craft", "data", "deals", "design", "dental", "direct", "docs", "energy", "farm", "films",
+    "finance", "fitness", "foods", "forge", "fund", "games", "gear", "group", "guide", "health",
+    "hosting", "hotel", "house", "hub", "info", "insure", "labs", "law", "learn", "legal",
+    "life", "line", "link", "living", "logic", "loans", "market", "media", "medical", "mobile",
+    "motors", "music", "network", "news", "office", "online", "partners", "pay", "pets",
+    "photo", "plus", "point", "press", "print", "pro", "properties", "radio", "realty", "rent",
+    "repair", "research", "resorts", "school", "science", "security", "service", "shop",
+    "soft", "solutions", "space", "sport", "store", "studio", "supply", "systems", "team",
+    "technik", "tours", "toys", "trade", "travel", "tv", "verlag", "view", "vision", "ware",
+    "web", "works", "world", "zone",
+];
+
+/// TLD mix (per 1,000 names), modelled on top-million lists.
+const TLDS: &[(&str, u32)] = &[
+    ("com", 450),
+    ("net", 50),
+    ("org", 55),
+    ("de", 60),
+    ("co.uk", 35),
+    ("ru", 45),
+    ("com.br", 25),
+    ("co.jp", 15),
+    ("fr", 25),
+    ("nl", 20),
+    ("io", 15),
+    ("it", 20),
+    ("pl", 20),
+    ("in", 15),
+    ("com.au", 15),
+    ("ca", 15),
+    ("es", 15),
+    ("info", 15),
+    ("cn", 15),
+    ("eu", 10),
+    ("ch", 10),
+    ("se", 10),
+    ("cz", 10),
+    ("co", 10),
+    ("us", 10),
+    ("app", 5),
+    ("dev", 5),
+];
+
+/// The TLDs (public suffixes) the generator uses, with their weights per 1,000.
+pub fn tld_mix() -> &'static [(&'static str, u32)] {
+    TLDS
+}
+
+/// One candidate name from a hash.
+fn candidate(h: u64) -> String {
+    let w1 = FIRST[(h % FIRST.len() as u64) as usize];
+    let w2 = SECOND[((h >> 12) % SECOND.len() as u64) as usize];
+    let digits = (h >> 24) % 100;
+    let weights: Vec<u32> = TLDS.iter().map(|(_, w)| *w).collect();
+    let tld = TLDS[pick_weighted(h.rotate_left(17), &weights)].0;
+    let label = match (h >> 40) % 20 {
+        0 | 1 => w1.to_owned(),
+        2..=9 => format!("{w1}{w2}"),
+        10..=13 => format!("{w1}-{w2}"),
+        14..=16 => format!("{w1}{w2}{digits}"),
+        17 => format!("{w1}{digits}"),
+        _ => format!("{w2}{w1}"),
+    };
+    format!("{label}.{tld}")
+}
+
+/// Iterator of synthetic domains (see module docs).
+#[derive(Debug)]
+pub struct SyntheticDomains {
+    world: World,
+    count: u64,
+    produced: u64,
+    counter: u64,
+    seen: HashSet<u64>,
+    used: AddrBitset,
+}
+
+impl SyntheticDomains {
+    /// The dedicated addresses a domain's MX hosts would use (empty if none).
+    fn dedicated_addrs(&self, domain: &str) -> Vec<std::net::Ipv4Addr> {
+        let sc = self.world.scenario(domain);
+        if sc.dns == crate::scenario::DnsScenario::ImplicitMx {
+            return vec![self.world.implicit_host(domain).1];
+        }
+        self.world
+            .mx_plan(domain, &sc)
+            .into_iter()
+            .filter_map(|m| match m.target {
+                HostTarget::Dedicated { addr, .. } | HostTarget::Cname { addr, .. } => Some(addr),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Iterator for SyntheticDomains {
+    type Item = (u64, String);
+
+    fn next(&mut self) -> Option<(u64, String)> {
+        if self.produced >= self.count {
+            return None;
+        }
+        let seed = self.world.seed();
+        loop {
+            let h = stable_hash_u64(seed, "name", self.counter);
+            self.counter += 1;
+            let name = candidate(h);
+            if has_host_label(&name) {
+                continue;
+            }
+            let key = stable_hash(0, "dedupe", &name);
+            if self.seen.contains(&key) {
+                continue;
+            }
+            let addrs = self.dedicated_addrs(&name);
+            let clash = addrs.iter().enumerate().any(|(i, a)| {
+                self.used.contains(*a) || addrs[..i].contains(a)
+            });
+            if clash {
+                continue;
+            }
+            for a in addrs {
+                self.used.insert(a);
+            }
+            self.seen.insert(key);
+            self.produced += 1;
+            return Some((self.produced, name));
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (self.count - self.produced) as usize;
+        (left, Some(left))
+    }
+}
+
+/// `count` synthetic domains for `seed` and `profile`: unique, stable, free of dedicated
+/// address collisions in the world of the same seed and profile.
+pub fn synthetic_domains(seed: u64, count: u64, profile: Profile) -> SyntheticDomains {
+    SyntheticDomains {
+        world: World::new(WorldConfig {
+            seed,
+            profile,
+            ..WorldConfig::default()
+        }),
+        count,
+        produced: 0,
+        counter: 0,
+        seen: HashSet::with_capacity(count.min(1 << 24) as usize),
+        used: AddrBitset::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_look_like_domains() {
+        for i in 0..1000 {
+            let name = candidate(stable_hash_u64(1, "name", i));
+            assert!(name.contains('.'));
+            assert!(crate::sts::is_valid_pattern(&name), "{name}");
+            assert_eq!(name, name.to_ascii_lowercase());
+        }
+    }
+
+    #[test]
+    fn ranks_are_consecutive() {
+        let v: Vec<_> = synthetic_domains(3, 100, Profile::Realistic).collect();
+        assert_eq!(v.len(), 100);
+        for (i, (rank, _)) in v.iter().enumerate() {
+            assert_eq!(*rank, i as u64 + 1);
+        }
+    }
+}

@@ -1,1 +1,662 @@
-//! (in progress)
+//! Ground truth: the scan result a correct scanner must produce for a domain.
+//!
+//! [`World::expected`] resolves the domain through the same DNS model the DNS server
+//! answers from ([`World::query`]), asks the same [`Behaviours`] the servers ask for each
+//! address, and derives each column from those *behaviours* (not from scenario names), so
+//! truth and servers cannot drift apart. Column names and vocabularies are those of
+//! SCHEMA.md (domains and mx tables). Conventions shared with the scanner (fixed):
+//!
+//! * `dns_status` is about the domain's MX lookup and its A/AAAA fallback. A null MX
+//!   (RFC 7505) is `ok` + `null_mx` with no `mx_hosts` and no mx rows.
+//! * mx rows: one per (exchange, IPv4 address), exchanges in preference order, ties by name.
+//!   An exchange that does not resolve has no rows, stays in `mx_hosts` and is listed in
+//!   `mx_unresolved`. An implicit MX is the domain itself with preference 0.
+//! * `_mta-sts` and `_smtp._tls` TXT records are looked up for every domain, whatever its
+//!   `dns_status`.
+//! * `smtp_status` uses the `probes.status` vocabulary; `ok` means TLS was established
+//!   (including hosts that inject bytes after STARTTLS or delay their greeting). A private
+//!   address is `blocked` (never contacted). An EHLO reply of ≥ 64 KiB is `protocol_error`
+//!   (the scanner's reply cap).
+//! * `mx.starttls`: null unless an EHLO 250 reply was received; then whether STARTTLS was
+//!   advertised (hosts answering 454/502 did advertise it). `mx.cert_status`: null unless
+//!   the handshake completed; then the verdict for the row's exchange name with precedence
+//!   `self_signed > untrusted_issuer > incomplete_chain > expired > not_yet_valid >
+//!   name_mismatch` (a defect wins over a name mismatch). Dedicated hosts present a
+//!   certificate for the SNI the scanner sends, which is assumed to be the exchange name.
+//! * `starttls` / `cert_valid` aggregate the non-null values of the domain's rows:
+//!   `all`/`some`/`none`, `untested` when there are rows but no non-null value, `no_mx`
+//!   when there are no rows.
+//! * Policy fetch (RFC 8461 §3.3) only when `sts_record = valid`; certificate problems of
+//!   the policy host map to `tls_untrusted` (self-signed, unknown issuer, incomplete
+//!   chain), `tls_expired`, `tls_name_mismatch`, `tls_other` (not yet valid);
+//!   `sts_http_status` is the status line received (200 also for `too_large`).
+//! * `sts_deviations` = record deviations + policy deviations + content-type deviation.
+//!   `sts_mx_unmatched` (every exchange, resolved or not, that no pattern covers) and
+//!   `mx.sts_match` only when `sts_policy = ok`. `sts_delivery` follows RFC 8461 §5 as
+//!   the policy crate states it (policy.md §5).
+//! * `ambiguous` (mx rows, only from [`truth_for_list`]): two different exchange names of
+//!   the list resolve to one dedicated address. Such a host presents a certificate for
+//!   whichever SNI the scanner picked, so `cert_status` cannot be predicted for both names;
+//!   consumers should not compare `cert_status` (nor aggregates built on it) on such rows.
+//!   Lists from `names::synthetic_domains` never contain such collisions.
+
+use std::collections::{HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use crate::addr::{self, AddrKind};
+use crate::behaviour::{
+    Behaviours, CertDefect, CertNames, CertSpec, EhloReply, HttpResponse, HttpsSite, SmtpHost,
+    SmtpScript, StarttlsReply, TlsBehaviour,
+};
+use crate::hash::stable_hash;
+use crate::provider;
+use crate::scenario::{DomainScenario, SmtpClass};
+use crate::sts::{self, ExpectedRecord};
+use crate::world::{Lookup, QType, Rcode, RrData, World};
+
+/// The scanner's cap on one SMTP reply (a larger EHLO reply is a `protocol_error`).
+pub const REPLY_CAP_BYTES: usize = 64 * 1024;
+/// The scanner's cap on a policy body (RFC 8461 §3.3 practice).
+pub const POLICY_CAP_BYTES: u64 = 64 * 1024;
+
+/// Scenario names of a domain, as reported in the truth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScenarioNames {
+    /// DNS scenario.
+    pub dns: &'static str,
+    /// MTA-STS scenario.
+    pub sts: &'static str,
+    /// TLS-RPT scenario.
+    pub tlsrpt: &'static str,
+    /// The domain's name is a host of its parent's MX plan, so the DNS answers it as that
+    /// host (see `world` module docs); `dns` is then not what the DNS shows.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shadowed: bool,
+}
+
+/// Expected mx row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MxTruth {
+    /// Exchange (or the domain for an implicit MX).
+    pub exchange: String,
+    /// Preference.
+    pub preference: u16,
+    /// IPv4 address.
+    pub address: String,
+    /// Never contacted (private address).
+    pub blocked: bool,
+    /// probes.status vocabulary.
+    pub smtp_status: &'static str,
+    /// STARTTLS advertised (null without an EHLO 250 reply).
+    pub starttls: Option<bool>,
+    /// Certificate verdict for this exchange name (null without a completed handshake).
+    pub cert_status: Option<&'static str>,
+    /// Covered by the domain's policy patterns (null unless sts_policy = ok).
+    pub sts_match: Option<bool>,
+    /// Dedicated address shared by two names of the list (see module docs).
+    pub ambiguous: bool,
+    /// The host's SMTP class (null for private addresses).
+    pub scenario: Option<&'static str>,
+}
+
+/// Expected domains row (plus its mx rows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainTruth {
+    /// Normalised domain.
+    pub domain: String,
+    /// Scenario names.
+    pub scenario: ScenarioNames,
+    /// ok, nxdomain, no_mail_host, servfail, refused, timeout, error.
+    pub dns_status: &'static str,
+    /// RFC 7505 null MX.
+    pub null_mx: bool,
+    /// Implicit MX.
+    pub implicit_mx: bool,
+    /// Exchanges in preference order.
+    pub mx_hosts: Vec<String>,
+    /// Exchanges that did not resolve.
+    pub mx_unresolved: Vec<String>,
+    /// all, some, none, untested, no_mx.
+    pub starttls: &'static str,
+    /// all, some, none, untested, no_mx.
+    pub cert_valid: &'static str,
+    /// none, valid, invalid, multiple, dns_error.
+    pub sts_record: &'static str,
+    /// The record's id (valid records only).
+    pub sts_id: Option<String>,
+    /// not_fetched, ok, fetch_error, invalid.
+    pub sts_policy: &'static str,
+    /// Fetch error vocabulary.
+    pub sts_fetch_error: Option<&'static str>,
+    /// HTTP status received.
+    pub sts_http_status: Option<u16>,
+    /// enforce, testing, none.
+    pub sts_mode: Option<&'static str>,
+    /// max_age.
+    pub sts_max_age: Option<u64>,
+    /// Policy patterns.
+    pub sts_mx: Vec<String>,
+    /// Record + policy + content-type deviations.
+    pub sts_deviations: Vec<&'static str>,
+    /// Exchanges no pattern covers (sts_policy = ok only).
+    pub sts_mx_unmatched: Vec<String>,
+    /// no_policy, ok, would_fail, untested.
+    pub sts_delivery: &'static str,
+    /// none, valid, invalid, multiple, dns_error.
+    pub tlsrpt_record: &'static str,
+    /// rua URIs of a valid record.
+    pub tlsrpt_rua: Vec<String>,
+    /// mx rows.
+    pub mx: Vec<MxTruth>,
+}
+
+/// `mx_matches` of RFC 8461 §4.1 and the dNSName rule of RFC 6125 §6.4.3 (which agree for
+/// our names): case-insensitive, `*.` matches exactly one left-most label.
+pub fn name_matches(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(suffix) => host
+            .split_once('.')
+            .is_some_and(|(first, rest)| !first.is_empty() && rest == suffix),
+        None => pattern == host,
+    }
+}
+
+/// What a correct probe of `host` yields: `(smtp_status, starttls, certificate presented)`.
+pub fn expected_probe(host: &SmtpHost) -> (&'static str, Option<bool>, Option<&CertSpec>) {
+    match &host.script {
+        SmtpScript::Reset => ("connect_refused", None, None),
+        SmtpScript::Tarpit => ("greeting_timeout", None, None),
+        SmtpScript::Greeting421 => ("greeting_421", None, None),
+        SmtpScript::Greeting554 => ("greeting_rejected", None, None),
+        SmtpScript::Conversation(c) => match c.ehlo {
+            EhloReply::Rejected => ("ehlo_rejected", None, None),
+            EhloReply::Drop => ("io_error", None, None),
+            EhloReply::Ok { padding_bytes, .. } if padding_bytes >= REPLY_CAP_BYTES => {
+                ("protocol_error", None, None)
+            }
+            EhloReply::Ok {
+                starttls: false, ..
+            } => ("no_starttls", Some(false), None),
+            EhloReply::Ok { starttls: true, .. } => match c.starttls {
+                StarttlsReply::Unavailable454 | StarttlsReply::NotImplemented502 => {
+                    ("starttls_rejected", Some(true), None)
+                }
+                StarttlsReply::Ready => match &c.tls {
+                    TlsBehaviour::Garbage | TlsBehaviour::Alert => ("tls_failed", Some(true), None),
+                    TlsBehaviour::Handshake(spec) => ("ok", Some(true), Some(spec)),
+                },
+            },
+        },
+    }
+}
+
+/// The verdict for a certificate judged for `name`, the client having sent SNI `name`
+/// (precedence in the module docs).
+pub fn cert_verdict(spec: &CertSpec, name: &str) -> &'static str {
+    match spec.defect {
+        CertDefect::SelfSigned => "self_signed",
+        CertDefect::UnknownIssuer => "untrusted_issuer",
+        CertDefect::IncompleteChain => "incomplete_chain",
+        CertDefect::Expired => "expired",
+        CertDefect::NotYetValid => "not_yet_valid",
+        CertDefect::None => match &spec.names {
+            CertNames::Sni { .. } => "valid",
+            CertNames::Fixed(names) => {
+                if names.iter().any(|n| name_matches(n, name)) {
+                    "valid"
+                } else {
+                    "name_mismatch"
+                }
+            }
+        },
+    }
+}
+
+/// Per-MX outcome for RFC 8461 §5 (policy.md §5 `mx_outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MxOutcome {
+    /// Matching, STARTTLS, valid certificate.
+    Secure,
+    /// Reached, but no STARTTLS or no valid certificate.
+    Insecure,
+    /// Not known (not reached, blocked, …).
+    Unknown,
+}
+
+/// `mx_outcome(smtp_status, starttls, cert_status)` of policy.md §5.
+pub fn mx_outcome(smtp_status: &str, _starttls: Option<bool>, cert_status: Option<&str>) -> MxOutcome {
+    match smtp_status {
+        "ok" if cert_status == Some("valid") => MxOutcome::Secure,
+        "ok" | "no_starttls" | "starttls_rejected" | "tls_failed" => MxOutcome::Insecure,
+        _ => MxOutcome::Unknown,
+    }
+}
+
+/// `delivery(mode, patterns, mx)` of policy.md §5 (RFC 8461 §5): mode none → no_policy;
+/// only MX matching a pattern count; ok if one is secure, else untested if one is unknown,
+/// else would_fail; no MX at all → untested.
+pub fn delivery(mode: &str, patterns: &[String], mx: &[(&str, MxOutcome)]) -> &'static str {
+    if mode == "none" {
+        return "no_policy";
+    }
+    if mx.is_empty() {
+        return "untested";
+    }
+    let matching: Vec<MxOutcome> = mx
+        .iter()
+        .filter(|(ex, _)| patterns.iter().any(|p| name_matches(p, ex)))
+        .map(|(_, o)| *o)
+        .collect();
+    if matching.contains(&MxOutcome::Secure) {
+        "ok"
+    } else if matching.contains(&MxOutcome::Unknown) {
+        "untested"
+    } else {
+        "would_fail"
+    }
+}
+
+fn aggregate(values: impl Iterator<Item = Option<bool>>, any_rows: bool) -> &'static str {
+    if !any_rows {
+        return "no_mx";
+    }
+    let (mut yes, mut no) = (0, 0);
+    for v in values.flatten() {
+        if v {
+            yes += 1;
+        } else {
+            no += 1;
+        }
+    }
+    match (yes, no) {
+        (0, 0) => "untested",
+        (_, 0) => "all",
+        (0, _) => "none",
+        _ => "some",
+    }
+}
+
+/// The fetch of a domain's policy, as a correct fetcher sees it.
+struct FetchTruth {
+    policy: &'static str,
+    error: Option<&'static str>,
+    http_status: Option<u16>,
+    doc: Option<sts::PolicyDoc>,
+}
+
+fn fetch_error(error: &'static str, http_status: Option<u16>) -> FetchTruth {
+    FetchTruth {
+        policy: "fetch_error",
+        error: Some(error),
+        http_status,
+        doc: None,
+    }
+}
+
+impl World {
+    fn expected_fetch(&self, domain: &str, scenario: &DomainScenario) -> FetchTruth {
+        let host = format!("mta-sts.{domain}");
+        let addrs = match self.query(&host, QType::A) {
+            Lookup::NoReply => return fetch_error("dns", None),
+            l @ Lookup::Answer { .. } => l.addresses(),
+        };
+        let Some(addr) = addrs.first() else {
+            return fetch_error("dns", None);
+        };
+        let (cert, response) = match self.https_site(*addr, Some(&host)) {
+            HttpsSite::Reset => return fetch_error("connect", None),
+            HttpsSite::Serve { cert, response, .. } => (cert, response),
+        };
+        match cert_verdict(&cert, &host) {
+            "valid" => {}
+            "expired" => return fetch_error("tls_expired", None),
+            "name_mismatch" => return fetch_error("tls_name_mismatch", None),
+            "not_yet_valid" => return fetch_error("tls_other", None),
+            _ => return fetch_error("tls_untrusted", None),
+        }
+        match response {
+            HttpResponse::Status(code) => fetch_error("http_status", Some(code)),
+            HttpResponse::Redirect(_) => fetch_error("redirect", Some(301)),
+            HttpResponse::Slowloris => fetch_error("timeout", None),
+            HttpResponse::Oversized(n) if n > POLICY_CAP_BYTES => fetch_error("too_large", Some(200)),
+            HttpResponse::Oversized(_) => fetch_error("io", Some(200)),
+            HttpResponse::Body { .. } => {
+                let doc = sts::policy_doc(self, domain, scenario.sts);
+                FetchTruth {
+                    policy: if doc.expected.valid { "ok" } else { "invalid" },
+                    error: None,
+                    http_status: Some(200),
+                    doc: Some(doc),
+                }
+            }
+        }
+    }
+
+    /// The class of the host at an address (None: not a served SMTP host).
+    fn class_at(&self, addr: Ipv4Addr) -> Option<SmtpClass> {
+        match addr::classify(addr) {
+            AddrKind::Dedicated(class) => Some(class),
+            AddrKind::Shared { provider, host } => {
+                provider::shared_host(self.hosters(), provider, host).map(|(c, _, _)| c)
+            }
+            _ => None,
+        }
+    }
+
+    fn txt_record(
+        &self,
+        name: &str,
+        expected: impl FnOnce() -> ExpectedRecord,
+    ) -> Result<ExpectedRecord, ()> {
+        match self.query(name, QType::Txt) {
+            Lookup::NoReply
+            | Lookup::Answer {
+                rcode: Rcode::ServFail,
+                ..
+            } => Err(()),
+            Lookup::Answer { answers, .. } if answers.is_empty() => Ok(ExpectedRecord {
+                status: "none",
+                id: None,
+                rua: Vec::new(),
+                deviations: Vec::new(),
+            }),
+            Lookup::Answer { .. } => Ok(expected()),
+        }
+    }
+
+    /// The ground truth of one domain (see module docs). `domain` is normalised
+    /// (lowercased, trailing dot removed) first.
+    pub fn expected(&self, domain: &str) -> DomainTruth {
+        let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+        let domain = domain.as_str();
+        let sc = self.scenario(domain);
+        let shadowed = self.is_shadowed(domain);
+
+        // MX lookup (RFC 5321 §5.1) and A/AAAA fallback.
+        let mut dns_status = "ok";
+        let mut null_mx = false;
+        let mut implicit_mx = false;
+        let mut exchanges: Vec<(u16, String)> = Vec::new();
+        let fail = |l: &Lookup| -> Option<&'static str> {
+            match l {
+                Lookup::NoReply => Some("timeout"),
+                Lookup::Answer { rcode: Rcode::ServFail, .. } => Some("servfail"),
+                Lookup::Answer { rcode: Rcode::NxDomain, .. } => Some("nxdomain"),
+                Lookup::Answer { .. } => None,
+            }
+        };
+        let mx_answer = self.query(domain, QType::Mx);
+        if let Some(status) = fail(&mx_answer) {
+            dns_status = status;
+        } else if let Lookup::Answer { answers, .. } = &mx_answer {
+            for rr in answers {
+                if let RrData::Mx(pref, ex) = &rr.data {
+                    exchanges.push((*pref, ex.clone()));
+                }
+            }
+            exchanges.sort();
+            if exchanges.len() == 1 && exchanges[0].1.is_empty() {
+                null_mx = true;
+                exchanges.clear();
+            } else if exchanges.is_empty() {
+                let a = self.query(domain, QType::A);
+                if let Some(status) = fail(&a) {
+                    dns_status = status;
+                } else if a.addresses().is_empty() {
+                    dns_status = "no_mail_host";
+                } else {
+                    implicit_mx = true;
+                    exchanges.push((0, domain.to_owned()));
+                }
+            }
+        }
+
+        // mx rows.
+        let mut mx_rows = Vec::new();
+        let mut mx_unresolved = Vec::new();
+        for (pref, ex) in &exchanges {
+            let addrs = self.query(ex, QType::A).addresses();
+            if addrs.is_empty() {
+                mx_unresolved.push(ex.clone());
+            }
+            for a in addrs {
+                let blocked = !addr::is_served(a);
+                let (smtp_status, starttls, cert_status) = if blocked {
+                    ("blocked", None, None)
+                } else {
+                    let host = self.smtp_host(a);
+                    let (status, starttls, cert) = expected_probe(&host);
+                    (status, starttls, cert.map(|c| cert_verdict(c, ex)))
+                };
+                mx_rows.push(MxTruth {
+                    exchange: ex.clone(),
+                    preference: *pref,
+                    address: a.to_string(),
+                    blocked,
+                    smtp_status,
+                    starttls,
+                    cert_status,
+                    sts_match: None,
+                    ambiguous: false,
+                    scenario: if blocked { None } else { self.class_at(a).map(|c| c.as_str()) },
+                });
+            }
+        }
+        let mx_hosts: Vec<String> = exchanges.iter().map(|(_, e)| e.clone()).collect();
+        let any_rows = !mx_rows.is_empty();
+        let starttls = aggregate(mx_rows.iter().map(|r| r.starttls), any_rows);
+        let cert_valid = aggregate(
+            mx_rows.iter().map(|r| r.cert_status.map(|c| c == "valid")),
+            any_rows,
+        );
+
+        // MTA-STS (RFC 8461 §3).
+        let mut t = DomainTruth {
+            domain: domain.to_owned(),
+            scenario: ScenarioNames {
+                dns: sc.dns.as_str(),
+                sts: sc.sts.as_str(),
+                tlsrpt: sc.tlsrpt.as_str(),
+                shadowed,
+            },
+            dns_status,
+            null_mx,
+            implicit_mx,
+            mx_hosts,
+            mx_unresolved,
+            starttls,
+            cert_valid,
+            sts_record: "none",
+            sts_id: None,
+            sts_policy: "not_fetched",
+            sts_fetch_error: None,
+            sts_http_status: None,
+            sts_mode: None,
+            sts_max_age: None,
+            sts_mx: Vec::new(),
+            sts_deviations: Vec::new(),
+            sts_mx_unmatched: Vec::new(),
+            sts_delivery: "no_policy",
+            tlsrpt_record: "none",
+            tlsrpt_rua: Vec::new(),
+            mx: mx_rows,
+        };
+        match self.txt_record(&format!("_mta-sts.{domain}"), || {
+            sts::expected_sts_record(self, domain, sc.sts)
+        }) {
+            Err(()) => t.sts_record = "dns_error",
+            Ok(rec) => {
+                t.sts_record = rec.status;
+                t.sts_id = rec.id;
+                t.sts_deviations = rec.deviations;
+            }
+        }
+        if t.sts_record == "valid" {
+            let fetch = self.expected_fetch(domain, &sc);
+            t.sts_policy = fetch.policy;
+            t.sts_fetch_error = fetch.error;
+            t.sts_http_status = fetch.http_status;
+            if let Some(doc) = fetch.doc {
+                let e = &doc.expected;
+                t.sts_mode = e.mode;
+                t.sts_max_age = e.max_age;
+                t.sts_mx = e.mx.clone();
+                t.sts_deviations.extend(e.deviations.iter().copied());
+                let plain = doc.content_type.as_deref().is_some_and(|ct| {
+                    ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/plain")
+                });
+                if !plain {
+                    t.sts_deviations.push("content_type_not_text_plain");
+                }
+                if e.valid {
+                    let covered = |ex: &str| e.mx.iter().any(|p| name_matches(p, ex));
+                    t.sts_mx_unmatched =
+                        t.mx_hosts.iter().filter(|ex| !covered(ex)).cloned().collect();
+                    for row in &mut t.mx {
+                        row.sts_match = Some(covered(&row.exchange));
+                    }
+                    let outcomes: Vec<(&str, MxOutcome)> = t
+                        .mx
+                        .iter()
+                        .map(|r| {
+                            (
+                                r.exchange.as_str(),
+                                mx_outcome(r.smtp_status, r.starttls, r.cert_status),
+                            )
+                        })
+                        .collect();
+                    t.sts_delivery = delivery(e.mode.unwrap_or("none"), &e.mx, &outcomes);
+                }
+            }
+        }
+
+        // TLS-RPT (RFC 8460 §3).
+        match self.txt_record(&format!("_smtp._tls.{domain}"), || {
+            sts::expected_tlsrpt_record(domain, sc.tlsrpt)
+        }) {
+            Err(()) => t.tlsrpt_record = "dns_error",
+            Ok(rec) => {
+                t.tlsrpt_record = rec.status;
+                t.tlsrpt_rua = rec.rua;
+            }
+        }
+        t
+    }
+}
+
+/// The truth for every domain of a list, in order, with `ambiguous` set on mx rows whose
+/// dedicated address is shared by two different exchange names of the list (two passes;
+/// memory proportional to the dedicated addresses of the list).
+pub fn truth_for_list<'a, S: AsRef<str>>(
+    world: &'a World,
+    domains: &'a [S],
+) -> impl Iterator<Item = DomainTruth> + 'a {
+    let mut first: HashMap<Ipv4Addr, u64> = HashMap::new();
+    let mut collided: HashSet<Ipv4Addr> = HashSet::new();
+    for d in domains {
+        for row in world.expected(d.as_ref()).mx {
+            let Ok(a) = row.address.parse::<Ipv4Addr>() else {
+                continue;
+            };
+            if !addr::is_dedicated(a) {
+                continue;
+            }
+            let h = stable_hash(0, "exchange", &row.exchange);
+            match first.get(&a) {
+                None => {
+                    first.insert(a, h);
+                }
+                Some(&prev) if prev != h => {
+                    collided.insert(a);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    drop(first);
+    domains.iter().map(move |d| {
+        let mut t = world.expected(d.as_ref());
+        for row in &mut t.mx {
+            if let Ok(a) = row.address.parse::<Ipv4Addr>() {
+                row.ambiguous = collided.contains(&a);
+            }
+        }
+        t
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_matching_table() {
+        let cases = [
+            ("mx.example.com", "mx.example.com", true),
+            ("MX.Example.com", "mx.example.com.", true),
+            ("*.example.com", "mx.example.com", true),
+            ("*.example.com", "a.b.example.com", false),
+            ("*.example.com", "example.com", false),
+            ("*example.com", "mxexample.com", false),
+            ("mx.example.com", "mx2.example.com", false),
+        ];
+        for (p, h, want) in cases {
+            assert_eq!(name_matches(p, h), want, "{p} {h}");
+        }
+    }
+
+    #[test]
+    fn delivery_table() {
+        use MxOutcome::*;
+        let pats = vec!["mx1.d.test".to_owned(), "*.p.test".to_owned()];
+        let cases: [(&str, &[(&str, MxOutcome)], &str); 7] = [
+            ("none", &[("mx1.d.test", Secure)], "no_policy"),
+            ("enforce", &[], "untested"),
+            ("enforce", &[("mx1.d.test", Secure)], "ok"),
+            ("enforce", &[("mx1.d.test", Insecure), ("a.p.test", Secure)], "ok"),
+            ("enforce", &[("mx1.d.test", Insecure), ("a.p.test", Unknown)], "untested"),
+            ("testing", &[("mx1.d.test", Insecure)], "would_fail"),
+            ("enforce", &[("other.test", Secure)], "would_fail"),
+        ];
+        for (mode, mx, want) in cases {
+            assert_eq!(delivery(mode, &pats, mx), want, "{mode} {mx:?}");
+        }
+    }
+
+    #[test]
+    fn outcome_table() {
+        let cases = [
+            ("ok", Some(true), Some("valid"), MxOutcome::Secure),
+            ("ok", Some(true), Some("expired"), MxOutcome::Insecure),
+            ("no_starttls", Some(false), None, MxOutcome::Insecure),
+            ("starttls_rejected", Some(true), None, MxOutcome::Insecure),
+            ("tls_failed", Some(true), None, MxOutcome::Insecure),
+            ("blocked", None, None, MxOutcome::Unknown),
+            ("greeting_timeout", None, None, MxOutcome::Unknown),
+            ("whatever", None, None, MxOutcome::Unknown),
+        ];
+        for (s, st, c, want) in cases {
+            assert_eq!(mx_outcome(s, st, c), want, "{s}");
+        }
+    }
+
+    #[test]
+    fn cert_precedence() {
+        let fixed = |defect| CertSpec {
+            names: CertNames::Fixed(vec!["other.test".into()]),
+            defect,
+        };
+        assert_eq!(cert_verdict(&fixed(CertDefect::Expired), "mx.d.test"), "expired");
+        assert_eq!(cert_verdict(&fixed(CertDefect::None), "mx.d.test"), "name_mismatch");
+        assert_eq!(cert_verdict(&fixed(CertDefect::SelfSigned), "mx.d.test"), "self_signed");
+        let sni = CertSpec {
+            names: CertNames::Sni { fallback: "x".into() },
+            defect: CertDefect::None,
+        };
+        assert_eq!(cert_verdict(&sni, "mx.d.test"), "valid");
+    }
+}
