@@ -10,8 +10,7 @@ use serde::Serialize;
 /// (SCHEMA.md). The whole prober uses this one enum; the values the sans-io
 /// [`crate::Session`] never produces itself (`blocked`, `connect_timeout`) are set by the
 /// driver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProbeStatus {
     /// TLS was established after STARTTLS (the post-TLS EHLO is recorded if it came, but
     /// its failure does not change the status).
@@ -98,6 +97,13 @@ impl ProbeStatus {
     }
 }
 
+/// Serialised as [`ProbeStatus::as_str`] (serde's `snake_case` would give `greeting421`).
+impl Serialize for ProbeStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for ProbeStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -123,8 +129,7 @@ impl FromStr for ProbeStatus {
 /// The phases of a probe conversation, in order. The session reports the current phase
 /// (in [`crate::Action`]s and [`crate::Session::phase`]) so the driver can timestamp each
 /// one and pick a deadline per phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
     /// Waiting for the (complete) 220 greeting (RFC 5321 §3.1).
     Greeting,
@@ -151,6 +156,13 @@ impl Phase {
             Phase::EhloTls => "ehlo_tls",
             Phase::Quit => "quit",
         }
+    }
+}
+
+/// Serialised as [`Phase::as_str`].
+impl Serialize for Phase {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -113,7 +113,7 @@ pub fn run(script: &[Turn], split: Split) -> Run {
     let mut offset = 0usize; // global offset of the current server turn's start
     let mut pending: Option<Pending> = None;
     let mut sent = Vec::new();
-    let mut start_server_turn = |data: Rc<Vec<u8>>, offset: &mut usize| {
+    let start_server_turn = |data: Rc<Vec<u8>>, offset: &mut usize| {
         let cut = match split {
             Split::At(k) if k > *offset && k < *offset + data.len() => Some(k - *offset),
             _ => None,
