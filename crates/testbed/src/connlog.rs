@@ -32,7 +32,10 @@ pub const DEFAULT_CAPACITY: usize = 1_000_000;
 
 /// Overlaps shorter than this between a close and the next open to the same address are not
 /// counted as concurrency by [`ConnSnapshot::max_concurrent_per_address`] (see module docs).
-pub const DEFAULT_CLOSE_SLACK: Duration = Duration::from_millis(20);
+/// The price: two connections that truly overlap by less than this are not caught either;
+/// use [`ConnSnapshot::max_concurrent_per_address_with_slack`] with `Duration::ZERO` for the
+/// exact count.
+pub const DEFAULT_CLOSE_SLACK: Duration = Duration::from_millis(10);
 
 /// Which testbed server accepted a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -473,7 +476,7 @@ mod tests {
 
     #[test]
     fn concurrency_and_intervals_table() {
-        // (records, address, exact max concurrency, slack-20ms max concurrency, min interval ms)
+        // (records, address, exact max concurrency, default-slack max concurrency, min interval ms)
         type Case = (Vec<ConnRecord>, [u8; 4], usize, usize, Option<u64>);
         let a = [127, 0, 0, 2];
         let cases: Vec<Case> = vec![

@@ -1,0 +1,401 @@
+//! The HTTPS (MTA-STS policy) server against a tokio-rustls client: every site and response
+//! of the behaviour contract, on loopback only.
+
+mod servers_support;
+
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec, HttpResponse, HttpsSite};
+use mxscan_testbed::table::BehaviourTable;
+use rustls::CertificateError;
+use servers_support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const POLICY: &[u8] = b"version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 86400\n";
+
+fn site(response: HttpResponse) -> HttpsSite {
+    HttpsSite::Serve {
+        rtt: Duration::ZERO,
+        cert: CertSpec {
+            names: CertNames::Sni {
+                fallback: "mta-sts.fallback.test".into(),
+            },
+            defect: CertDefect::None,
+        },
+        response,
+    }
+}
+
+fn policy_body(content_type: Option<&str>) -> HttpResponse {
+    HttpResponse::Body {
+        content_type: content_type.map(str::to_string),
+        body: POLICY.to_vec(),
+    }
+}
+
+/// A parsed response: status, lower-cased headers, body.
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn parse(raw: &[u8]) -> Response {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("complete head")
+        + 4;
+    let head = std::str::from_utf8(&raw[..end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (n, v) = l.split_once(':').unwrap();
+            (n.trim().to_ascii_lowercase(), v.trim().to_string())
+        })
+        .collect();
+    Response {
+        status,
+        headers,
+        body: raw[end..].to_vec(),
+    }
+}
+
+async fn get(bed: &Bed, addr: SocketAddr, host: &str, path: &str) -> Response {
+    let tcp = connect(addr).await;
+    let mut tls = tls_handshake(&default_connector(&bed.ca), tcp, host)
+        .await
+        .unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    tls.write_all(req.as_bytes()).await.unwrap();
+    let (raw, end) = read_all(&mut tls, 1 << 20).await;
+    end.unwrap();
+    parse(&raw)
+}
+
+#[tokio::test]
+async fn policy_body_and_headers() {
+    let (a, b) = (ip(20, 0, 1), ip(20, 0, 2));
+    let table = BehaviourTable::new()
+        .https(a, site(policy_body(Some("text/plain"))))
+        .https(b, site(policy_body(None)));
+    let bed = https_bed(table).await;
+
+    let r = get(
+        &bed,
+        bed.addr(a),
+        "mta-sts.example.com",
+        "/.well-known/mta-sts.txt",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, POLICY);
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    assert_eq!(
+        r.header("content-length"),
+        Some(POLICY.len().to_string().as_str())
+    );
+    assert_eq!(r.header("connection"), Some("close"));
+
+    let r = get(
+        &bed,
+        bed.addr(b),
+        "mta-sts.example.com",
+        "/.well-known/mta-sts.txt",
+    )
+    .await;
+    assert_eq!((r.status, r.header("content-type")), (200, None));
+    assert_eq!(r.body, POLICY);
+
+    // Other paths: 404, with a small HTML page.
+    for path in ["/", "/.well-known/mta-sts", "/robots.txt"] {
+        let r = get(&bed, bed.addr(a), "mta-sts.example.com", path).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    }
+    // A query string does not change the resource.
+    let r = get(
+        &bed,
+        bed.addr(a),
+        "mta-sts.example.com",
+        "/.well-known/mta-sts.txt?x=1",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn status_and_redirect() {
+    let (s500, s404, redir) = (ip(20, 1, 1), ip(20, 1, 2), ip(20, 1, 3));
+    let table = BehaviourTable::new()
+        .https(s500, site(HttpResponse::Status(500)))
+        .https(s404, site(HttpResponse::Status(404)))
+        .https(
+            redir,
+            site(HttpResponse::Redirect(
+                "https://elsewhere.test/policy.txt".into(),
+            )),
+        );
+    let bed = https_bed(table).await;
+    let path = "/.well-known/mta-sts.txt";
+    let r = get(&bed, bed.addr(s500), "mta-sts.a.test", path).await;
+    assert_eq!(r.status, 500);
+    assert!(String::from_utf8_lossy(&r.body).contains("<html>"));
+    assert_eq!(
+        get(&bed, bed.addr(s404), "mta-sts.a.test", path)
+            .await
+            .status,
+        404
+    );
+    let r = get(&bed, bed.addr(redir), "mta-sts.a.test", path).await;
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        Some("https://elsewhere.test/policy.txt")
+    );
+}
+
+#[tokio::test]
+async fn oversized_body_client_stops_at_64k() {
+    let a = ip(20, 2, 1);
+    let size = 10u64 << 20;
+    let bed = https_bed(BehaviourTable::new().https(a, site(HttpResponse::Oversized(size)))).await;
+    let tcp = connect(bed.addr(a)).await;
+    let mut tls = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.big.test")
+        .await
+        .unwrap();
+    tls.write_all(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.big.test\r\n\r\n")
+        .await
+        .unwrap();
+    let (raw, end) = read_all(&mut tls, 64 * 1024).await;
+    end.unwrap();
+    assert!(raw.len() >= 64 * 1024);
+    let r = parse(&raw);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some(size.to_string().as_str()));
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    drop(tls);
+    let start = Instant::now();
+    while bed.server.active() > 0 && start.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        bed.server.active(),
+        0,
+        "server stopped streaming once the client left"
+    );
+}
+
+#[tokio::test]
+async fn slowloris_trickles_one_byte_per_second() {
+    let a = ip(20, 3, 1);
+    let bed = https_bed(BehaviourTable::new().https(a, site(HttpResponse::Slowloris))).await;
+    let tcp = connect(bed.addr(a)).await;
+    let mut tls = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.slow.test")
+        .await
+        .unwrap();
+    tls.write_all(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.slow.test\r\n\r\n")
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let mut byte = [0u8; 16];
+    let n = tokio::time::timeout(WAIT, tls.read(&mut byte))
+        .await
+        .unwrap()
+        .unwrap();
+    let first = t.elapsed();
+    assert_eq!(&byte[..n], b"H", "one byte at a time");
+    assert!(
+        first >= Duration::from_millis(900),
+        "first byte after ~1 s, got {first:?}"
+    );
+    let n = tokio::time::timeout(Duration::from_secs(3), tls.read(&mut byte))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&byte[..n], b"T");
+    assert!(t.elapsed() >= Duration::from_millis(1900));
+}
+
+#[tokio::test]
+async fn reset_site_resets_before_any_byte() {
+    let a = ip(20, 4, 1);
+    let bed = https_bed(BehaviourTable::new().https(a, HttpsSite::Reset)).await;
+    let mut tcp = connect(bed.addr(a)).await;
+    let mut buf = [0u8; 8];
+    let r = tokio::time::timeout(WAIT, tcp.read(&mut buf))
+        .await
+        .unwrap();
+    assert_eq!(r.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset));
+    // Through a TLS client: the handshake fails with a reset.
+    let tcp = connect(bed.addr(a)).await;
+    let f = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.r.test")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(f, TlsFailure::Io(ErrorKind::ConnectionReset, _)),
+        "{f:?}"
+    );
+}
+
+#[tokio::test]
+async fn sites_chosen_by_sni() {
+    let a = ip(20, 5, 1);
+    let table = BehaviourTable::new()
+        .https_named(a, "mta-sts.one.test", site(policy_body(Some("text/plain"))))
+        .https_named(a, "mta-sts.two.test", site(HttpResponse::Status(403)));
+    let bed = https_bed(table).await;
+    let path = "/.well-known/mta-sts.txt";
+    assert_eq!(
+        get(&bed, bed.addr(a), "mta-sts.one.test", path)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        get(&bed, bed.addr(a), "mta-sts.two.test", path)
+            .await
+            .status,
+        403
+    );
+    // An unknown name at that address: reset after the ClientHello.
+    let tcp = connect(bed.addr(a)).await;
+    let f = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.three.test")
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(f, TlsFailure::Io(ErrorKind::ConnectionReset, _)),
+        "{f:?}"
+    );
+}
+
+#[tokio::test]
+async fn certificate_defects_fail_verification() {
+    let name = "mta-sts.cert.test";
+    type Check = fn(&CertificateError) -> bool;
+    let cases: [(u8, CertDefect, &str, Option<Check>); 7] = [
+        (1, CertDefect::None, name, None),
+        (
+            2,
+            CertDefect::Expired,
+            name,
+            Some(|e| {
+                matches!(
+                    e,
+                    CertificateError::Expired | CertificateError::ExpiredContext { .. }
+                )
+            }),
+        ),
+        (
+            3,
+            CertDefect::NotYetValid,
+            name,
+            Some(|e| {
+                matches!(
+                    e,
+                    CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. }
+                )
+            }),
+        ),
+        (
+            4,
+            CertDefect::SelfSigned,
+            name,
+            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
+        ),
+        (
+            5,
+            CertDefect::UnknownIssuer,
+            name,
+            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
+        ),
+        (
+            6,
+            CertDefect::IncompleteChain,
+            name,
+            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
+        ),
+        (
+            7,
+            CertDefect::None,
+            "mta-sts.wrong.test",
+            Some(|e| {
+                matches!(
+                    e,
+                    CertificateError::NotValidForName
+                        | CertificateError::NotValidForNameContext { .. }
+                )
+            }),
+        ),
+    ];
+    let mut table = BehaviourTable::new();
+    for (last, defect, names, _) in &cases {
+        let cert = fixed(&[names], *defect);
+        table = table.https(
+            ip(20, 6, *last),
+            HttpsSite::Serve {
+                rtt: Duration::ZERO,
+                cert,
+                response: policy_body(Some("text/plain")),
+            },
+        );
+    }
+    let bed = https_bed(table).await;
+    let connector = default_connector(&bed.ca);
+    for (last, defect, _, check) in cases {
+        let tcp = connect(bed.addr(ip(20, 6, last))).await;
+        match (tls_handshake(&connector, tcp, name).await, check) {
+            (Ok(_), None) => {}
+            (Err(f), Some(check)) => {
+                let e = f
+                    .cert_error()
+                    .unwrap_or_else(|| panic!("{defect:?}: {f:?}"));
+                assert!(check(e), "{defect:?}: {e:?}");
+            }
+            (r, _) => panic!("case {last} {defect:?}: {:?}", r.err()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn rtt_delays_the_response() {
+    let a = ip(20, 7, 1);
+    let site = HttpsSite::Serve {
+        rtt: Duration::from_millis(200),
+        cert: fixed(&["mta-sts.rtt.test"], CertDefect::None),
+        response: policy_body(Some("text/plain")),
+    };
+    let bed = https_bed(BehaviourTable::new().https(a, site)).await;
+    let t = Instant::now();
+    let r = get(
+        &bed,
+        bed.addr(a),
+        "mta-sts.rtt.test",
+        "/.well-known/mta-sts.txt",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(t.elapsed() >= Duration::from_millis(200));
+}
