@@ -131,6 +131,7 @@ enum Msg {
     Probe(Box<ProbeRow>),
     Cert(Box<CertRow>),
     Flush(oneshot::Sender<()>),
+    Barrier(oneshot::Sender<()>),
     Finish(SurveyStatus),
 }
 
@@ -300,6 +301,15 @@ impl SurveyWriter {
         done.await.map_err(|_| StoreError::WriterClosed)
     }
 
+    /// Returns once the task has taken in everything sent before this call (buffered it or
+    /// written it to the open part) WITHOUT committing. Tests use it to stop the writer at a
+    /// known point; the engine has no need for it.
+    pub async fn barrier(&self) -> Result<()> {
+        let (ack, done) = oneshot::channel();
+        self.send(Msg::Barrier(ack)).await?;
+        done.await.map_err(|_| StoreError::WriterClosed)
+    }
+
     /// The survey id this writer writes.
     pub fn survey_id(&self) -> &str {
         &self.survey_id
@@ -374,6 +384,10 @@ async fn run(
             Some(Msg::Flush(ack)) => {
                 st = blocking(st, State::commit).await?;
                 deadline = None;
+                let _ = ack.send(());
+                continue;
+            }
+            Some(Msg::Barrier(ack)) => {
                 let _ = ack.send(());
                 continue;
             }

@@ -1,0 +1,168 @@
+//! rows → writer → Parquet → reader gives identical rows.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+
+use common::*;
+use mxscan_store::{
+    DomainRow, Manifest, ProbeRow, StoreError, SurveyStatus, SurveyWriter, TableRow, reader,
+};
+
+const SURVEY: &str = "2026-11-22T1000Z";
+
+#[test]
+fn batches_round_trip_in_memory() {
+    let rows: Vec<DomainRow> = (0..200).map(|i| domain(SURVEY, i).0).collect();
+    let back = DomainRow::from_batch(&DomainRow::to_batch(&rows).unwrap()).unwrap();
+    assert_eq!(back, rows);
+    let rows: Vec<ProbeRow> = (0..50)
+        .map(|i| probe(SURVEY, &format!("127.0.0.{i}")).0)
+        .collect();
+    let back = ProbeRow::from_batch(&ProbeRow::to_batch(&rows).unwrap()).unwrap();
+    assert_eq!(back, rows);
+}
+
+#[tokio::test]
+async fn writer_round_trip_is_identical() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join(format!("survey={SURVEY}"));
+    let (w, h) = SurveyWriter::spawn(&dir, SURVEY, small_opts()).unwrap();
+    let mut probed = HashSet::new();
+    drive(&w, SURVEY, 0..300, None, &mut probed).await;
+    // A duplicate certificate and probe are dropped, not written twice.
+    let (p, chain) = probe(SURVEY, &addresses(1)[0]);
+    w.cert(chain.first().cloned().unwrap_or_else(|| cert(SURVEY, 100)))
+        .await
+        .unwrap();
+    w.probe(p).await.unwrap();
+    let report = h.finish(SurveyStatus::Complete).await.unwrap();
+    assert!(report.duplicates_dropped >= 1);
+    assert!(report.commits > 1, "small parts: several commits");
+
+    let want = expected(SURVEY, 0..300);
+    let got = read_all(&dir);
+    assert_eq!(got.domains.len(), 300);
+    assert!(
+        got.domains.iter().any(|d| d.rank.is_none())
+            && got.domains.iter().any(|d| d.sts_mode.is_none())
+    );
+    assert!(
+        got.mx.iter().any(|m| m.cert_status.is_none())
+            && got.mx.iter().any(|m| m.cert_status.is_some())
+    );
+    assert!(got.probes.iter().any(|p| p.starttls_sample.is_some()));
+    assert!(
+        got.probes.iter().any(|p| p.chain_sha256.is_empty())
+            && got.probes.iter().any(|p| !p.chain_sha256.is_empty())
+    );
+    assert_eq!(got, want);
+
+    // Layout: same part numbers across tables, no temporary files, metadata in every part.
+    for t in ["domains", "mx", "probes", "certs"] {
+        let names = files(&dir, t);
+        assert!(!names.is_empty(), "{t}");
+        assert!(
+            names.iter().all(|n| reader::parse_part_name(n).is_some()),
+            "{t}: {names:?}"
+        );
+        for (_, p) in reader::parts(&dir, mxscan_store::Table::from_name(t).unwrap()).unwrap() {
+            let md = reader::part_metadata(&p).unwrap();
+            assert_eq!(md["mxscan.schema_version"], mxscan_store::SCHEMA_VERSION);
+            assert_eq!(md["mxscan.survey_id"], SURVEY);
+            assert_eq!(md["mxscan.table"], t);
+        }
+    }
+    assert_eq!(
+        files(&dir, "domains"),
+        files(&dir, "mx"),
+        "a domain and its mx rows share a part"
+    );
+
+    // Manifest: complete, counts match the rows.
+    let m = Manifest::load(&dir).unwrap();
+    assert_eq!(m.status, SurveyStatus::Complete);
+    assert!(m.finished_at.is_some());
+    assert_eq!(m.rows["domains"], 300);
+    assert_eq!(m.rows["certs"], want.certs.len() as u64);
+    let mut counts = BTreeMap::new();
+    want.domains.iter().for_each(|d| d.count(&mut counts));
+    want.mx.iter().for_each(|d| d.count(&mut counts));
+    want.probes.iter().for_each(|d| d.count(&mut counts));
+    assert_eq!(m.counts, counts);
+    assert_eq!(m.counts["domains.dns_status"].values().sum::<u64>(), 300);
+}
+
+#[tokio::test]
+async fn values_outside_the_vocabulary_are_errors() {
+    let root = tempfile::tempdir().unwrap();
+    let (w, h) = SurveyWriter::spawn(root.path().join("s"), SURVEY, small_opts()).unwrap();
+    let (mut d, m) = domain(SURVEY, 1);
+    d.dns_status = "NXDOMAIN";
+    let err = w.domain(d, m.clone()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Vocabulary {
+                column: "dns_status",
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    let (d, mut m2) = domain(SURVEY, 2);
+    m2[0].cert_status = Some("fine");
+    assert!(matches!(
+        w.domain(d, m2).await,
+        Err(StoreError::Vocabulary {
+            column: "cert_status",
+            ..
+        })
+    ));
+
+    let (mut p, _) = probe(SURVEY, "127.0.0.1");
+    p.status = "refused";
+    assert!(w.probe(p).await.is_err());
+    let (mut p, _) = probe(SURVEY, "127.0.0.1");
+    p.starttls_sample = Some(vec![0; 257]);
+    assert!(w.probe(p).await.is_err());
+    let (mut p, _) = probe(SURVEY, "127.0.0.1");
+    p.survey_id = "other".into();
+    assert!(w.probe(p).await.is_err());
+    let (d, mut m3) = domain(SURVEY, 3);
+    m3[0].domain = "elsewhere.example".into();
+    assert!(w.domain(d, m3).await.is_err());
+    let (mut d, _) = domain(SURVEY, 4);
+    d.domain = "Upper.Example.".into();
+    assert!(w.domain(d, vec![]).await.is_err());
+    let mut c = cert(SURVEY, 1);
+    c.sha256 = "ABC".into();
+    assert!(w.cert(c).await.is_err());
+
+    // Nothing invalid was queued: the survey is empty.
+    let report = h.finish(SurveyStatus::Complete).await.unwrap();
+    assert_eq!(report.commits, 0);
+    assert!(
+        reader::read_domains(&root.path().join("s"))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn spawning_on_a_survey_with_parts_needs_the_resume_index() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("s");
+    let (w, h) = SurveyWriter::spawn(&dir, SURVEY, small_opts()).unwrap();
+    drive(&w, SURVEY, 0..5, None, &mut HashSet::new()).await;
+    h.finish(SurveyStatus::Partial).await.unwrap();
+    assert!(matches!(
+        SurveyWriter::spawn(&dir, SURVEY, small_opts()),
+        Err(StoreError::NotEmpty(_))
+    ));
+    assert!(matches!(
+        SurveyWriter::spawn(&dir, "another-id", small_opts()),
+        Err(StoreError::NotEmpty(_)) | Err(StoreError::SurveyId(_))
+    ));
+}
