@@ -17,7 +17,8 @@
 //! - any other path: `404 Not Found`; any other method: `405 Method Not Allowed`;
 //!   an unreadable or oversized request head: `400 Bad Request`.
 //!
-//! The site's `rtt` is waited before the response is written.
+//! The site's `rtt` is waited after the ClientHello (the server's handshake flight) and
+//! again before the response is written.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -109,6 +110,10 @@ async fn handle(
             return;
         }
     };
+    // The server's handshake flight takes a round trip too.
+    if !rtt.is_zero() {
+        tokio::time::sleep(rtt).await;
+    }
     let Ok(Ok(mut tls)) = tokio::time::timeout_at(deadline, start.into_stream(config)).await else {
         return;
     };

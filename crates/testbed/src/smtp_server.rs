@@ -26,7 +26,7 @@
 //!   - STARTTLS `Ready`: `220 2.0.0 Ready to start TLS` plus the injected bytes in the SAME
 //!     write (RFC 3207 §4 / CVE-2011-0411 test); plaintext the client pipelined after its
 //!     STARTTLS line is discarded; then per [`TlsBehaviour`]: a TLS 1.2/1.3 handshake with the
-//!     CA's chain for the SNI name, after which EHLO (no STARTTLS, no padding) and QUIT are
+//!     CA's chain for the SNI name (the server waits `rtt` after the ClientHello), after which EHLO (no STARTTLS, no padding) and QUIT are
 //!     answered and STARTTLS gets `503 5.5.1 TLS already active`; or `Garbage` (the
 //!     ClientHello is read, 1 KiB of non-TLS text is sent, close); or `Alert` (the ClientHello
 //!     is read, a fatal handshake_failure alert `15 03 03 00 02 02 28` is sent, close).
@@ -241,6 +241,10 @@ async fn tls_session(
             return;
         }
     };
+    // The server's handshake flight takes a round trip too.
+    if !rtt.is_zero() {
+        tokio::time::sleep(rtt).await;
+    }
     let Ok(Ok(mut tls)) = tokio::time::timeout_at(deadline, start.into_stream(config)).await else {
         return;
     };

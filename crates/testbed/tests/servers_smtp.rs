@@ -460,6 +460,15 @@ async fn rtt_and_greet_delay_are_waited() {
         ehlo >= Duration::from_millis(100) && ehlo < Duration::from_millis(300),
         "{ehlo:?}"
     );
+    let t = Instant::now();
+    assert!(command(&mut tcp, "STARTTLS").await.starts_with("220"));
+    let tls = tls_handshake(&default_connector(&bed.ca), tcp, "mx.slow.test").await;
+    assert!(tls.is_ok());
+    let starttls = t.elapsed();
+    assert!(
+        starttls >= Duration::from_millis(200),
+        "STARTTLS reply + handshake flight: {starttls:?}"
+    );
 }
 
 #[tokio::test]
