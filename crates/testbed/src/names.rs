@@ -88,22 +88,28 @@ pub fn tld_mix() -> &'static [(&'static str, u32)] {
     TLDS
 }
 
-/// One candidate name from a hash.
-fn candidate(h: u64) -> String {
+/// The public suffix of the name of rank `rank` (fixed per rank, so that rejected
+/// candidates do not skew the TLD mix).
+fn suffix(seed: u64, rank: u64) -> &'static str {
+    let weights: Vec<u32> = TLDS.iter().map(|(_, w)| *w).collect();
+    TLDS[pick_weighted(stable_hash_u64(seed, "tld", rank), &weights)].0
+}
+
+/// One candidate first label from a hash.
+fn label(h: u64) -> String {
     let w1 = FIRST[(h % FIRST.len() as u64) as usize];
     let w2 = SECOND[((h >> 12) % SECOND.len() as u64) as usize];
     let digits = (h >> 24) % 100;
-    let weights: Vec<u32> = TLDS.iter().map(|(_, w)| *w).collect();
-    let tld = TLDS[pick_weighted(h.rotate_left(17), &weights)].0;
-    let label = match (h >> 40) % 20 {
-        0 | 1 => w1.to_owned(),
-        2..=9 => format!("{w1}{w2}"),
-        10..=13 => format!("{w1}-{w2}"),
-        14..=16 => format!("{w1}{w2}{digits}"),
-        17 => format!("{w1}{digits}"),
-        _ => format!("{w2}{w1}"),
-    };
-    format!("{label}.{tld}")
+    let more = (h >> 32) % 1000;
+    match (h >> 44) % 100 {
+        0..=2 => w1.to_owned(),
+        3..=37 => format!("{w1}{w2}"),
+        38..=52 => format!("{w1}-{w2}"),
+        53..=72 => format!("{w1}{w2}{digits}"),
+        73..=79 => format!("{w1}{digits}"),
+        80..=89 => format!("{w2}{w1}"),
+        _ => format!("{w1}-{w2}{more}"),
+    }
 }
 
 /// Iterator of synthetic domains (see module docs).
@@ -143,10 +149,11 @@ impl Iterator for SyntheticDomains {
             return None;
         }
         let seed = self.world.seed();
+        let tld = suffix(seed, self.produced + 1);
         loop {
             let h = stable_hash_u64(seed, "name", self.counter);
             self.counter += 1;
-            let name = candidate(h);
+            let name = format!("{}.{tld}", label(h));
             if has_host_label(&name) {
                 continue;
             }
@@ -200,7 +207,7 @@ mod tests {
     #[test]
     fn candidates_look_like_domains() {
         for i in 0..1000 {
-            let name = candidate(stable_hash_u64(1, "name", i));
+            let name = format!("{}.{}", label(stable_hash_u64(1, "name", i)), suffix(1, i));
             assert!(name.contains('.'));
             assert!(crate::sts::is_valid_pattern(&name), "{name}");
             assert_eq!(name, name.to_ascii_lowercase());
