@@ -2,4 +2,6 @@
 //! every domain that points there), MTA-STS policy fetches and evaluation, under the
 //! politeness limits of DESIGN.md, and hands rows to the store.
 
+pub mod chain;
+pub mod evaluate;
 pub mod politeness;

@@ -164,7 +164,8 @@ impl Politeness {
 
     /// Keys held by the keyed limiters (for tests and memory checks).
     pub fn limiter_keys(&self) -> usize {
-        self.per_ip.as_ref().map_or(0, |l| l.len()) + self.per_prefix.as_ref().map_or(0, |l| l.len())
+        self.per_ip.as_ref().map_or(0, |l| l.len())
+            + self.per_prefix.as_ref().map_or(0, |l| l.len())
     }
 }
 
@@ -188,7 +189,10 @@ impl Drop for Permit {
         let mut open = self.gate.open.lock().expect("politeness map poisoned");
         drop(self.guard.take());
         // The map holds one reference; nobody else holds or awaits the lock: forget it.
-        if open.get(&self.addr).is_some_and(|l| Arc::strong_count(l) == 1) {
+        if open
+            .get(&self.addr)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
             open.remove(&self.addr);
         }
     }
@@ -233,7 +237,11 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(max.load(Ordering::SeqCst), 1);
-        assert_eq!(gate.tracked_addresses(), 0, "locks of idle addresses are forgotten");
+        assert_eq!(
+            gate.tracked_addresses(),
+            0,
+            "locks of idle addresses are forgotten"
+        );
     }
 
     #[tokio::test]
@@ -242,10 +250,16 @@ mod tests {
         let start = Instant::now();
         let permits: Vec<Permit> = futures_join(&gate, (1..=50).map(|i| v4(127, 1, 2, i))).await;
         assert_eq!(permits.len(), 50);
-        assert!(start.elapsed() < Duration::from_millis(500), "no address waited on another");
+        assert!(
+            start.elapsed() < Duration::from_millis(500),
+            "no address waited on another"
+        );
     }
 
-    async fn futures_join(gate: &Arc<Politeness>, addrs: impl Iterator<Item = IpAddr>) -> Vec<Permit> {
+    async fn futures_join(
+        gate: &Arc<Politeness>,
+        addrs: impl Iterator<Item = IpAddr>,
+    ) -> Vec<Permit> {
         let mut out = Vec::new();
         for a in addrs {
             out.push(gate.acquire(a).await);
@@ -264,7 +278,10 @@ mod tests {
         }
         for w in starts.windows(2) {
             let gap = w[1] - w[0];
-            assert!(gap >= Duration::from_millis(110), "gap {gap:?} below the interval");
+            assert!(
+                gap >= Duration::from_millis(110),
+                "gap {gap:?} below the interval"
+            );
         }
     }
 
@@ -277,7 +294,10 @@ mod tests {
         let same = t0.elapsed();
         let t1 = Instant::now();
         drop(gate.acquire(v4(127, 4, 5, 1)).await); // other /24: no wait
-        assert!(same >= Duration::from_millis(90), "same /24 did not wait: {same:?}");
+        assert!(
+            same >= Duration::from_millis(90),
+            "same /24 did not wait: {same:?}"
+        );
         assert!(t1.elapsed() < Duration::from_millis(50));
     }
 
@@ -289,7 +309,11 @@ mod tests {
             drop(gate.acquire(v4(127, 5, i, 1)).await);
         }
         // 11 connections at 50/s: the first is free, ten more take ≥ 200 ms.
-        assert!(t0.elapsed() >= Duration::from_millis(190), "{:?}", t0.elapsed());
+        assert!(
+            t0.elapsed() >= Duration::from_millis(190),
+            "{:?}",
+            t0.elapsed()
+        );
     }
 
     #[tokio::test]

@@ -1,0 +1,128 @@
+//! What the engine remembers about a certificate chain after its probe: enough to judge it
+//! for any further MX name that points at the same address, without keeping the DER.
+//!
+//! "Probe once, judge many times" (DESIGN.md): an address is probed once per survey, but
+//! every exchange name that resolves to it — possibly millions of domains for a provider —
+//! needs its own `cert_status`. Keeping every chain's DER until the survey ends would cost
+//! hundreds of megabytes at a million domains, so at probe time the chain is reduced to
+//! [`ChainFacts`]: the name-independent verdict (self-signed, untrusted, incomplete, expired,
+//! not yet valid — judged once by [`TrustStore::judge`]) and the leaf's dNSName SANs.
+//! Judging a name is then the RFC 6125 §6.4 match of the reference name against those SANs,
+//! implemented to give exactly webpki's answer (tested against it below).
+
+use mxscan_probe::cert::{CertStatus, TrustStore, parse_cert};
+use rustls_pki_types::{CertificateDer, UnixTime};
+
+/// The name-independent verdict and the names of one presented chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainFacts {
+    /// `Some(status)` when the chain fails for every name (anything but `name_mismatch`).
+    base: Option<CertStatus>,
+    /// The leaf's dNSName SANs, lowercase, as presented (a presented name with a trailing
+    /// dot matches nothing, as in webpki).
+    sans: Box<[Box<str>]>,
+}
+
+impl ChainFacts {
+    /// Judge `chain` (leaf first, as presented) at `at` once, and keep what later names need.
+    pub fn judge(trust: &TrustStore, chain: &[CertificateDer<'_>], at: UnixTime) -> ChainFacts {
+        let Some(leaf) = chain.first() else {
+            return ChainFacts {
+                base: Some(CertStatus::Other),
+                sans: Box::new([]),
+            };
+        };
+        let sans: Box<[Box<str>]> = parse_cert(leaf.as_ref())
+            .map(|info| {
+                info.san_dns
+                    .iter()
+                    .map(|s| s.to_ascii_lowercase().into_boxed_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // A reference name the leaf certainly covers (if it covers anything), so that the
+        // verdict below can only be a name-independent failure or `valid`.
+        let probe_name = sans
+            .iter()
+            .find_map(|s| {
+                let name = match s.strip_prefix("*.") {
+                    Some(rest) => format!("wildcard-probe.{rest}"),
+                    None => s.to_string(),
+                };
+                san_matches(&sans, &name).then_some(name)
+            })
+            .unwrap_or_else(|| "no-san.invalid".to_string());
+        let base = match trust.judge(chain, &probe_name, at) {
+            CertStatus::Valid | CertStatus::NameMismatch => None,
+            other => Some(other),
+        };
+        ChainFacts { base, sans }
+    }
+
+    /// The `cert_status` of this chain for `name` (SCHEMA.md mx.cert_status).
+    pub fn status_for(&self, name: &str) -> CertStatus {
+        match self.base {
+            Some(status) => status,
+            None if san_matches(&self.sans, name) => CertStatus::Valid,
+            None => CertStatus::NameMismatch,
+        }
+    }
+
+    /// Whether the chain is valid for `name` (e.g. the recipient domain itself).
+    pub fn valid_for(&self, name: &str) -> bool {
+        self.status_for(name) == CertStatus::Valid
+    }
+}
+
+/// RFC 6125 §6.4.3 as webpki applies it: a reference DNS name matches a presented dNSName if
+/// they are equal (ASCII case-insensitively), or if the presented name is `*.` + a suffix of
+/// at least two labels and the reference name is one label (not empty) + `.` + that suffix.
+/// Partial-label wildcards (`f*.example.com`) and presented names with a trailing dot never
+/// match; the reference name's own trailing dot is ignored.
+pub fn san_matches<S: AsRef<str>>(sans: &[S], name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() {
+        return false;
+    }
+    sans.iter().any(|san| {
+        let san = san.as_ref();
+        if let Some(suffix) = san.strip_prefix("*.") {
+            if suffix.contains('*') || !suffix.contains('.') {
+                return false;
+            }
+            match name.split_once('.') {
+                Some((first, rest)) => !first.is_empty() && rest == suffix,
+                None => false,
+            }
+        } else {
+            !san.contains('*') && !san.ends_with('.') && san == name
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn san_matching_table() {
+        let cases: &[(&[&str], &str, bool)] = &[
+            (&["mx.example.com"], "mx.example.com", true),
+            (&["mx.example.com"], "MX.Example.COM.", true),
+            (&["mx.example.com"], "mx2.example.com", false),
+            (&["*.example.com"], "mx.example.com", true),
+            (&["*.example.com"], "a.b.example.com", false),
+            (&["*.example.com"], "example.com", false),
+            (&["*.com"], "example.com", false),
+            (&["f*.example.com"], "foo.example.com", false),
+            (&["*.example.com"], "xn--bcher-kva.example.com", true),
+            (&["mx.example.com."], "mx.example.com", false),
+            (&["*.example.com"], "mx.example.com.", true),
+            (&[], "mx.example.com", false),
+            (&["a.example", "b.example"], "b.example", true),
+        ];
+        for (sans, name, want) in cases {
+            assert_eq!(san_matches(sans, name), *want, "{sans:?} vs {name}");
+        }
+    }
+}
