@@ -100,13 +100,15 @@ pub async fn start_smtp_with(
     .await
 }
 
+/// Send a greeting after `delay`; false when the client is gone.
+async fn greet(tcp: &mut TcpStream, delay: Duration, text: String) -> bool {
+    write_after(tcp, delay, text.as_bytes()).await.is_ok()
+}
+
 /// Play `host`'s script on one accepted connection.
 async fn handle(mut tcp: TcpStream, ip: Ipv4Addr, host: &SmtpHost, ca: &Ca, opts: &ServerOptions) {
     let rtt = host.rtt;
     let delay = host.greet_delay + rtt;
-    async fn greet(tcp: &mut TcpStream, delay: Duration, text: String) -> bool {
-        write_after(tcp, delay, text.as_bytes()).await.is_ok()
-    }
     match &host.script {
         SmtpScript::Reset => reset(tcp),
         SmtpScript::Tarpit => {
@@ -119,13 +121,8 @@ async fn handle(mut tcp: TcpStream, ip: Ipv4Addr, host: &SmtpHost, ca: &Ca, opts
             }
         }
         SmtpScript::Greeting554 => {
-            if greet(
-                &mut tcp,
-                delay,
-                format!("554 {ip} No SMTP service here\r\n"),
-            )
-            .await
-            {
+            let text = format!("554 {ip} No SMTP service here\r\n");
+            if greet(&mut tcp, delay, text).await {
                 let mut lines = LineReader::new(opts.line_cap);
                 let end = refusing_loop(&mut tcp, &mut lines, rtt, &ip.to_string(), opts).await;
                 finish(tcp, end, opts).await;
