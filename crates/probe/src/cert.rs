@@ -361,27 +361,33 @@ impl TrustStore {
         let mut n = 0;
         for (i, item) in CertificateDer::pem_slice_iter(pem).enumerate() {
             let der = item.map_err(|e| err(format!("certificate {}: {e}", i + 1)))?;
-            let (_, cert) = X509Certificate::from_der(der.as_ref())
-                .map_err(|e| err(format!("certificate {}: {e}", i + 1)))?;
-            if !cert.is_ca() {
-                return Err(err(format!(
-                    "certificate {} ({}) is not a CA certificate",
-                    i + 1,
-                    rfc4514(cert.subject())
-                )));
-            }
-            if is_self_signed(&cert) {
-                let anchor = webpki::anchor_from_trusted_cert(&der)
-                    .map_err(|e| err(format!("certificate {}: {e:?}", i + 1)))?
-                    .to_owned();
-                self.anchors.push(anchor);
-            } else {
-                self.pool.push(der.into_owned());
-            }
+            self.add_ca_der(der.into_owned())
+                .map_err(|reason| err(format!("certificate {}: {reason}", i + 1)))?;
             n += 1;
         }
         if n == 0 {
             return Err(err("no certificates found".into()));
+        }
+        Ok(())
+    }
+
+    /// Adds one CA certificate: self-signed → trust anchor, otherwise → known intermediate.
+    /// `Err` (a reason) for unparsable or non-CA certificates.
+    pub fn add_ca_der(&mut self, der: CertificateDer<'static>) -> Result<(), String> {
+        let (_, cert) = X509Certificate::from_der(der.as_ref()).map_err(|e| e.to_string())?;
+        if !cert.is_ca() {
+            return Err(format!(
+                "{} is not a CA certificate",
+                rfc4514(cert.subject())
+            ));
+        }
+        if is_self_signed(&cert) {
+            let anchor = webpki::anchor_from_trusted_cert(&der)
+                .map_err(|e| format!("{e:?}"))?
+                .to_owned();
+            self.anchors.push(anchor);
+        } else {
+            self.pool.push(der);
         }
         Ok(())
     }

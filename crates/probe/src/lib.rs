@@ -19,3 +19,6 @@ pub use error::ProbeError;
 pub mod cert;
 pub mod dialer;
 pub mod dns;
+pub mod fetch;
+pub mod io_util;
+pub mod tls;

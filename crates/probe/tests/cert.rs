@@ -272,7 +272,8 @@ fn every_status_and_precedence() {
     // Without the intermediate in the pool, a missing intermediate is indistinguishable
     // from an unknown issuer.
     assert_eq!(
-        p.root_only.judge(std::slice::from_ref(&good), "mx.example.com", now),
+        p.root_only
+            .judge(std::slice::from_ref(&good), "mx.example.com", now),
         CertStatus::UntrustedIssuer
     );
     assert_eq!(

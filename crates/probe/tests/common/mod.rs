@@ -1,0 +1,2 @@
+pub mod bed;
+pub mod dns_server;
