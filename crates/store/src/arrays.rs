@@ -258,3 +258,46 @@ impl Cols<'_> {
             .collect()
     }
 }
+
+/// The schema as stored in Parquet. Parquet's TIMESTAMP logical type has no second unit
+/// (MILLIS, MICROS, NANOS only) and arrow-rs writes `Timestamp(Second)` as a bare INT64 that
+/// pyarrow and DuckDB read as integers; so second-precision columns are stored as
+/// `TIMESTAMP(MILLIS, UTC)` holding whole seconds. Readers here cast them back.
+pub fn storage_schema(schema: &arrow::datatypes::Schema) -> arrow::datatypes::SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Timestamp(TimeUnit::Second, tz) => f
+                .as_ref()
+                .clone()
+                .with_data_type(DataType::Timestamp(TimeUnit::Millisecond, tz.clone())),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(arrow::datatypes::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ))
+}
+
+/// `batch` converted to [`storage_schema`].
+pub(crate) fn to_storage(batch: RecordBatch) -> Result<RecordBatch> {
+    let schema = storage_schema(batch.schema().as_ref());
+    if schema.as_ref() == batch.schema().as_ref() {
+        return Ok(batch);
+    }
+    let cols = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                cast(c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(schema, cols)?)
+}

@@ -69,7 +69,7 @@ pub fn export(
                 if rows == 0 {
                     w.write_record(names.iter()).map_err(csv_err)?;
                 }
-                let cols = align(&b, names);
+                let cols = align(&b, names, table);
                 for i in 0..b.num_rows() {
                     let rec: Vec<String> = cols
                         .iter()
@@ -96,7 +96,7 @@ pub fn export(
             let mut out = std::io::BufWriter::new(out);
             for_each_batch(survey_dir, table, None, |b| {
                 let names = header.get_or_insert_with(|| column_names(&b));
-                let cols = align(&b, names);
+                let cols = align(&b, names, table);
                 for i in 0..b.num_rows() {
                     let mut obj = serde_json::Map::with_capacity(names.len());
                     for (name, c) in names.iter().zip(&cols) {
@@ -129,10 +129,25 @@ fn column_names(b: &RecordBatch) -> Vec<String> {
         .collect()
 }
 
-fn align(b: &RecordBatch, names: &[String]) -> Vec<Option<ArrayRef>> {
+/// The batch's columns in header order, with contract columns cast back to their contract
+/// type (second timestamps are stored as milliseconds, see `storage_schema`).
+fn align(b: &RecordBatch, names: &[String], table: Table) -> Vec<Option<ArrayRef>> {
+    let contract = table.schema();
     names
         .iter()
-        .map(|n| b.column_by_name(n).map(normalise))
+        .map(|n| {
+            let c = b.column_by_name(n)?;
+            let c = match contract.field_with_name(n) {
+                Ok(f)
+                    if matches!(f.data_type(), DataType::Timestamp(..))
+                        && f.data_type() != c.data_type() =>
+                {
+                    cast(c, f.data_type()).unwrap_or_else(|_| c.clone())
+                }
+                _ => c.clone(),
+            };
+            Some(normalise(&c))
+        })
         .collect()
 }
 

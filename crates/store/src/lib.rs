@@ -27,7 +27,7 @@ pub mod timestamp;
 pub mod vocab;
 pub mod writer;
 
-pub use arrays::{dict_type, list_type, ts_ms_type, ts_s_type};
+pub use arrays::{dict_type, list_type, storage_schema, ts_ms_type, ts_s_type};
 pub use error::{Result, StoreError};
 pub use manifest::{InputInfo, Manifest, SurveyStatus};
 pub use rows::{CertRow, Counts, DomainRow, MxRow, ProbeRow, Table, TableRow};

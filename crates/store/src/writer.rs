@@ -60,6 +60,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::SCHEMA_VERSION;
+use crate::arrays::storage_schema;
 use crate::error::{Result, StoreError};
 use crate::manifest::{Manifest, SurveyStatus, sync_dir};
 use crate::reader::{part_name, parts, table_dir, tmp_part_name};
@@ -447,11 +448,11 @@ impl<R: TableRow> Buf<R> {
         while self.rows.len() >= group || (all && !self.rows.is_empty()) {
             let take = self.rows.len().min(group);
             let chunk: Vec<R> = self.rows.drain(..take).collect();
-            let batch = R::to_batch(&chunk)?;
+            let batch = crate::arrays::to_storage(R::to_batch(&chunk)?)?;
             if self.file.is_none() {
                 let path = self.dir.join(tmp_part_name(part));
                 let f = File::create(&path).map_err(|e| StoreError::io("create", &path, e))?;
-                let schema: SchemaRef = self.table.schema();
+                let schema: SchemaRef = storage_schema(&self.table.schema());
                 let w = ArrowWriter::try_new(f, schema, Some(self.props.clone())).map_err(
                     |source| StoreError::Parquet {
                         path: path.clone(),
