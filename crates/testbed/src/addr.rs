@@ -46,10 +46,7 @@ const OCTETS_PER_CLASS: [u8; 22] = [
 fn class_range(class: SmtpClass) -> (u8, u8) {
     let i = class.index();
     let base: u32 = OCTETS_PER_CLASS[..i].iter().map(|&n| u32::from(n)).sum();
-    (
-        DEDICATED_FIRST_OCTET + base as u8,
-        OCTETS_PER_CLASS[i],
-    )
+    (DEDICATED_FIRST_OCTET + base as u8, OCTETS_PER_CLASS[i])
 }
 
 /// The address of a dedicated host of `class` whose name hashes to `h`.
@@ -109,7 +106,11 @@ pub fn is_dedicated(addr: Ipv4Addr) -> bool {
 
 /// An HTTPS policy-host address for a name hashing to `h`.
 pub fn https_addr(reset: bool, h: u64) -> Ipv4Addr {
-    let octet = if reset { HTTPS_RESET_OCTET } else { HTTPS_OCTET };
+    let octet = if reset {
+        HTTPS_RESET_OCTET
+    } else {
+        HTTPS_OCTET
+    };
     let low = (h >> 16) as u16;
     // Avoid x.y = 0.0 for tidiness.
     let low = low.max(1);
@@ -161,11 +162,20 @@ mod tests {
     fn plan_table() {
         let cases = [
             (Ipv4Addr::new(127, 0, 0, 1), AddrKind::Unassigned),
-            (Ipv4Addr::new(127, 1, 0, 1), AddrKind::Shared { provider: 0, host: 1 }),
+            (
+                Ipv4Addr::new(127, 1, 0, 1),
+                AddrKind::Shared {
+                    provider: 0,
+                    host: 1,
+                },
+            ),
             (Ipv4Addr::new(127, 2, 9, 9), AddrKind::HttpsReset),
             (Ipv4Addr::new(127, 3, 9, 9), AddrKind::Https),
             (Ipv4Addr::new(127, 5, 9, 9), AddrKind::Unassigned),
-            (Ipv4Addr::new(127, 8, 1, 1), AddrKind::Dedicated(SmtpClass::StarttlsValid)),
+            (
+                Ipv4Addr::new(127, 8, 1, 1),
+                AddrKind::Dedicated(SmtpClass::StarttlsValid),
+            ),
             (Ipv4Addr::new(127, 252, 1, 1), AddrKind::Unassigned),
             (Ipv4Addr::new(10, 8, 1, 1), AddrKind::Unassigned),
         ];

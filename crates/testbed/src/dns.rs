@@ -307,7 +307,11 @@ pub fn respond(world: &World, query: &[u8], udp: bool) -> Option<(Vec<u8>, bool)
         resp.metadata.response_code = ResponseCode::FormErr;
     } else {
         let q = &req.queries[0];
-        let name = q.name().to_ascii().trim_end_matches('.').to_ascii_lowercase();
+        let name = q
+            .name()
+            .to_ascii()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
         match world.query(&name, qtype_of(q.query_type())) {
             Lookup::NoReply => return None,
             Lookup::Answer {
@@ -335,8 +339,8 @@ pub fn respond(world: &World, query: &[u8], udp: bool) -> Option<(Vec<u8>, bool)
     }
     let bytes = resp.to_vec().ok()?;
     if udp {
-        let limit = client_payload
-            .map_or(CLASSIC_UDP_LIMIT, |p| usize::from(p).max(CLASSIC_UDP_LIMIT));
+        let limit =
+            client_payload.map_or(CLASSIC_UDP_LIMIT, |p| usize::from(p).max(CLASSIC_UDP_LIMIT));
         if bytes.len() > limit {
             let truncated = resp.truncate();
             return truncated.to_vec().ok().map(|b| (b, true));

@@ -41,7 +41,10 @@ pub fn stable_hash(seed: u64, tag: &str, name: &str) -> u64 {
 
 /// Stable hash of `(seed, tag, n)` for numeric keys (hoster index, candidate counter …).
 pub fn stable_hash_u64(seed: u64, tag: &str, n: u64) -> u64 {
-    let h = fnv_bytes(FNV_OFFSET ^ fmix64(seed ^ 0x2545_f491_4f6c_dd1d), tag.as_bytes());
+    let h = fnv_bytes(
+        FNV_OFFSET ^ fmix64(seed ^ 0x2545_f491_4f6c_dd1d),
+        tag.as_bytes(),
+    );
     fmix64(fnv_bytes(h, &n.to_le_bytes()))
 }
 
@@ -115,9 +118,18 @@ mod tests {
     #[test]
     fn hash_is_stable_across_builds() {
         // Golden values: if these change, every committed golden world changes too.
-        assert_eq!(stable_hash(42, "dns", "example.com"), stable_hash(42, "dns", "example.com"));
-        assert_ne!(stable_hash(42, "dns", "example.com"), stable_hash(43, "dns", "example.com"));
-        assert_ne!(stable_hash(42, "dns", "example.com"), stable_hash(42, "sts", "example.com"));
+        assert_eq!(
+            stable_hash(42, "dns", "example.com"),
+            stable_hash(42, "dns", "example.com")
+        );
+        assert_ne!(
+            stable_hash(42, "dns", "example.com"),
+            stable_hash(43, "dns", "example.com")
+        );
+        assert_ne!(
+            stable_hash(42, "dns", "example.com"),
+            stable_hash(42, "sts", "example.com")
+        );
         assert_ne!(stable_hash(42, "ab", "c"), stable_hash(42, "a", "bc"));
     }
 

@@ -257,7 +257,9 @@ impl LatencyConfig {
         // Approximately standard normal: sum of four uniforms (Irwin–Hall), standardised.
         let mut z = 0.0;
         for i in 0..4u32 {
-            z += crate::hash::unit(crate::hash::fmix64(h ^ u64::from(i).wrapping_mul(0x9e37_79b9)));
+            z += crate::hash::unit(crate::hash::fmix64(
+                h ^ u64::from(i).wrapping_mul(0x9e37_79b9),
+            ));
         }
         let z = (z - 2.0) / (4.0f64 / 12.0).sqrt();
         let median = f64::from(self.median_ms);
@@ -309,13 +311,19 @@ mod tests {
     fn latency_median_and_tail() {
         let cfg = LatencyConfig::with_median_ms(50);
         let mut v: Vec<u128> = (0..10_001u64)
-            .map(|i| cfg.rtt_for_hash(crate::hash::stable_hash_u64(7, "rtt", i)).as_millis())
+            .map(|i| {
+                cfg.rtt_for_hash(crate::hash::stable_hash_u64(7, "rtt", i))
+                    .as_millis()
+            })
             .collect();
         v.sort_unstable();
         let median = v[5_000];
         assert!((40..=60).contains(&median), "median {median}");
         assert!(v[9_900] > 3 * median, "tail too short: p99 {}", v[9_900]);
         assert!(*v.last().unwrap() <= 1_000);
-        assert_eq!(LatencyConfig::default().rtt_for_hash(123), std::time::Duration::ZERO);
+        assert_eq!(
+            LatencyConfig::default().rtt_for_hash(123),
+            std::time::Duration::ZERO
+        );
     }
 }

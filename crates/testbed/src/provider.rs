@@ -120,7 +120,9 @@ pub fn customer_label(seed: u64, domain: &str) -> String {
         && label.len() <= 63
         && !label.starts_with('-')
         && !label.ends_with('-')
-        && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok {
         label
     } else {
@@ -280,7 +282,11 @@ pub fn lookup(seed: u64, hosters: &[Hoster], name: &str) -> Option<ProviderName>
 }
 
 /// The shared host living at `127.1.P.H`: its class, certificate names and host name.
-pub fn shared_host(hosters: &[Hoster], provider: u8, host: u8) -> Option<(SmtpClass, Vec<String>, String)> {
+pub fn shared_host(
+    hosters: &[Hoster],
+    provider: u8,
+    host: u8,
+) -> Option<(SmtpClass, Vec<String>, String)> {
     if let Some(p) = BIG_PROVIDERS.get(usize::from(provider)) {
         let count = match p.naming {
             Naming::Fixed(names) => names.len() as u8,
@@ -305,7 +311,11 @@ pub fn shared_host(hosters: &[Hoster], provider: u8, host: u8) -> Option<(SmtpCl
         format!("mail.hoster{index}.test"),
         format!("*.mx.hoster{index}.test"),
     ];
-    Some((hoster.class, names, format!("mail{host}.hoster{index}.test")))
+    Some((
+        hoster.class,
+        names,
+        format!("mail{host}.hoster{index}.test"),
+    ))
 }
 
 #[cfg(test)]

@@ -401,7 +401,10 @@ pub fn catalogue() -> Vec<(&'static str, Vec<&'static str>)> {
         ("dns", DnsScenario::ALL.iter().map(|s| s.as_str()).collect()),
         ("smtp", SmtpClass::ALL.iter().map(|s| s.as_str()).collect()),
         ("sts", StsScenario::ALL.iter().map(|s| s.as_str()).collect()),
-        ("tlsrpt", TlsRptScenario::ALL.iter().map(|s| s.as_str()).collect()),
+        (
+            "tlsrpt",
+            TlsRptScenario::ALL.iter().map(|s| s.as_str()).collect(),
+        ),
     ]
 }
 
@@ -437,7 +440,10 @@ mod tests {
         let docs = include_str!("scenario.rs");
         for (dim, names) in catalogue() {
             for name in names {
-                assert!(docs.contains(&format!("| `{name}` |")), "{dim}/{name} undocumented");
+                assert!(
+                    docs.contains(&format!("| `{name}` |")),
+                    "{dim}/{name} undocumented"
+                );
             }
         }
     }

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 use crate::behaviour::{CertDefect, CertNames, CertSpec, HttpResponse, HttpsSite};
 use crate::scenario::{StsScenario, TlsRptScenario};
-use crate::world::{World, WRONG_CERT_NAME};
+use crate::world::{WRONG_CERT_NAME, World};
 
 /// Body size of the `too_large` scenario (above the 64 KiB cap of RFC 8461 §3.3 practice).
 pub const TOO_LARGE_BYTES: u64 = 128 * 1024;
@@ -94,7 +94,11 @@ pub fn expected_sts_record(world: &World, domain: &str, sts: StsScenario) -> Exp
         StsScenario::TxtBadId => rec("invalid", None, vec!["txt_invalid_id"]),
         StsScenario::TxtMissingId => rec("invalid", None, vec!["txt_missing_id"]),
         StsScenario::TxtMultiple => rec("multiple", None, vec!["txt_multiple_records"]),
-        StsScenario::TxtHuge => rec("valid", Some(sts_id(world, domain)), vec!["txt_stray_records"]),
+        StsScenario::TxtHuge => rec(
+            "valid",
+            Some(sts_id(world, domain)),
+            vec!["txt_stray_records"],
+        ),
         _ => rec("valid", Some(sts_id(world, domain)), vec![]),
     }
 }
@@ -344,7 +348,10 @@ pub fn site(world: &World, local: Ipv4Addr, sni: Option<&str>) -> HttpsSite {
             sni_cert(CertDefect::None),
             HttpResponse::Redirect(format!("https://www.{domain}/.well-known/mta-sts.txt")),
         ),
-        StsScenario::TooLarge => (sni_cert(CertDefect::None), HttpResponse::Oversized(TOO_LARGE_BYTES)),
+        StsScenario::TooLarge => (
+            sni_cert(CertDefect::None),
+            HttpResponse::Oversized(TOO_LARGE_BYTES),
+        ),
         StsScenario::Slowloris => (sni_cert(CertDefect::None), HttpResponse::Slowloris),
         _ => (sni_cert(CertDefect::None), body),
     };
@@ -385,6 +392,9 @@ mod tests {
         let bytes: usize = recs.iter().flatten().map(|s| s.len() + 12).sum();
         assert!(bytes > 4096, "{bytes}");
         assert!(recs.iter().flatten().all(|s| s.len() <= 255));
-        assert_eq!(recs.iter().filter(|r| r[0].starts_with("v=STSv1")).count(), 1);
+        assert_eq!(
+            recs.iter().filter(|r| r[0].starts_with("v=STSv1")).count(),
+            1
+        );
     }
 }

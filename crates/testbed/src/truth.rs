@@ -228,7 +228,11 @@ pub enum MxOutcome {
 }
 
 /// `mx_outcome(smtp_status, starttls, cert_status)` of policy.md §5.
-pub fn mx_outcome(smtp_status: &str, _starttls: Option<bool>, cert_status: Option<&str>) -> MxOutcome {
+pub fn mx_outcome(
+    smtp_status: &str,
+    _starttls: Option<bool>,
+    cert_status: Option<&str>,
+) -> MxOutcome {
     match smtp_status {
         "ok" if cert_status == Some("valid") => MxOutcome::Secure,
         "ok" | "no_starttls" | "starttls_rejected" | "tls_failed" => MxOutcome::Insecure,
@@ -322,7 +326,9 @@ impl World {
             HttpResponse::Status(code) => fetch_error("http_status", Some(code)),
             HttpResponse::Redirect(_) => fetch_error("redirect", Some(301)),
             HttpResponse::Slowloris => fetch_error("timeout", None),
-            HttpResponse::Oversized(n) if n > POLICY_CAP_BYTES => fetch_error("too_large", Some(200)),
+            HttpResponse::Oversized(n) if n > POLICY_CAP_BYTES => {
+                fetch_error("too_large", Some(200))
+            }
             HttpResponse::Oversized(_) => fetch_error("io", Some(200)),
             HttpResponse::Body { .. } => {
                 let doc = sts::policy_doc(self, domain, scenario.sts);
@@ -384,8 +390,14 @@ impl World {
         let fail = |l: &Lookup| -> Option<&'static str> {
             match l {
                 Lookup::NoReply => Some("timeout"),
-                Lookup::Answer { rcode: Rcode::ServFail, .. } => Some("servfail"),
-                Lookup::Answer { rcode: Rcode::NxDomain, .. } => Some("nxdomain"),
+                Lookup::Answer {
+                    rcode: Rcode::ServFail,
+                    ..
+                } => Some("servfail"),
+                Lookup::Answer {
+                    rcode: Rcode::NxDomain,
+                    ..
+                } => Some("nxdomain"),
                 Lookup::Answer { .. } => None,
             }
         };
@@ -442,7 +454,11 @@ impl World {
                     cert_status,
                     sts_match: None,
                     ambiguous: false,
-                    scenario: if blocked { None } else { self.class_at(a).map(|c| c.as_str()) },
+                    scenario: if blocked {
+                        None
+                    } else {
+                        self.class_at(a).map(|c| c.as_str())
+                    },
                 });
             }
         }
@@ -507,28 +523,35 @@ impl World {
                 t.sts_mx = e.mx.clone();
                 t.sts_deviations.extend(e.deviations.iter().copied());
                 let plain = doc.content_type.as_deref().is_some_and(|ct| {
-                    ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/plain")
+                    ct.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .eq_ignore_ascii_case("text/plain")
                 });
                 if !plain {
                     t.sts_deviations.push("content_type_not_text_plain");
                 }
                 if e.valid {
                     let covered = |ex: &str| e.mx.iter().any(|p| name_matches(p, ex));
-                    t.sts_mx_unmatched =
-                        t.mx_hosts.iter().filter(|ex| !covered(ex)).cloned().collect();
+                    t.sts_mx_unmatched = t
+                        .mx_hosts
+                        .iter()
+                        .filter(|ex| !covered(ex))
+                        .cloned()
+                        .collect();
                     for row in &mut t.mx {
                         row.sts_match = Some(covered(&row.exchange));
                     }
-                    let outcomes: Vec<(&str, MxOutcome)> = t
-                        .mx
-                        .iter()
-                        .map(|r| {
-                            (
-                                r.exchange.as_str(),
-                                mx_outcome(r.smtp_status, r.starttls, r.cert_status),
-                            )
-                        })
-                        .collect();
+                    let outcomes: Vec<(&str, MxOutcome)> =
+                        t.mx.iter()
+                            .map(|r| {
+                                (
+                                    r.exchange.as_str(),
+                                    mx_outcome(r.smtp_status, r.starttls, r.cert_status),
+                                )
+                            })
+                            .collect();
                     t.sts_delivery = delivery(e.mode.unwrap_or("none"), &e.mx, &outcomes);
                 }
             }
@@ -613,12 +636,21 @@ mod tests {
     fn delivery_table() {
         use MxOutcome::*;
         let pats = vec!["mx1.d.test".to_owned(), "*.p.test".to_owned()];
-        let cases: [(&str, &[(&str, MxOutcome)], &str); 7] = [
+        type Case<'a> = (&'a str, &'a [(&'a str, MxOutcome)], &'a str);
+        let cases: [Case<'_>; 7] = [
             ("none", &[("mx1.d.test", Secure)], "no_policy"),
             ("enforce", &[], "untested"),
             ("enforce", &[("mx1.d.test", Secure)], "ok"),
-            ("enforce", &[("mx1.d.test", Insecure), ("a.p.test", Secure)], "ok"),
-            ("enforce", &[("mx1.d.test", Insecure), ("a.p.test", Unknown)], "untested"),
+            (
+                "enforce",
+                &[("mx1.d.test", Insecure), ("a.p.test", Secure)],
+                "ok",
+            ),
+            (
+                "enforce",
+                &[("mx1.d.test", Insecure), ("a.p.test", Unknown)],
+                "untested",
+            ),
             ("testing", &[("mx1.d.test", Insecure)], "would_fail"),
             ("enforce", &[("other.test", Secure)], "would_fail"),
         ];
@@ -650,11 +682,22 @@ mod tests {
             names: CertNames::Fixed(vec!["other.test".into()]),
             defect,
         };
-        assert_eq!(cert_verdict(&fixed(CertDefect::Expired), "mx.d.test"), "expired");
-        assert_eq!(cert_verdict(&fixed(CertDefect::None), "mx.d.test"), "name_mismatch");
-        assert_eq!(cert_verdict(&fixed(CertDefect::SelfSigned), "mx.d.test"), "self_signed");
+        assert_eq!(
+            cert_verdict(&fixed(CertDefect::Expired), "mx.d.test"),
+            "expired"
+        );
+        assert_eq!(
+            cert_verdict(&fixed(CertDefect::None), "mx.d.test"),
+            "name_mismatch"
+        );
+        assert_eq!(
+            cert_verdict(&fixed(CertDefect::SelfSigned), "mx.d.test"),
+            "self_signed"
+        );
         let sni = CertSpec {
-            names: CertNames::Sni { fallback: "x".into() },
+            names: CertNames::Sni {
+                fallback: "x".into(),
+            },
             defect: CertDefect::None,
         };
         assert_eq!(cert_verdict(&sni, "mx.d.test"), "valid");

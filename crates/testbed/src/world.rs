@@ -411,9 +411,7 @@ impl World {
             }
             _ => Vec::new(),
         };
-        plan.sort_by(|a, b| {
-            (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange))
-        });
+        plan.sort_by(|a, b| (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange)));
         plan
     }
 
@@ -552,10 +550,7 @@ impl World {
 
     /// The address of `mta-sts.<domain>`.
     pub fn policy_host_addr(&self, domain: &str, sts: StsScenario) -> Ipv4Addr {
-        addr::https_addr(
-            sts == StsScenario::Refused,
-            self.hash("https-addr", domain),
-        )
+        addr::https_addr(sts == StsScenario::Refused, self.hash("https-addr", domain))
     }
 
     fn domain_node(&self, domain: &str) -> Node {
@@ -630,9 +625,8 @@ impl World {
                     };
                     match qtype {
                         QType::A => answers.extend(data.a.iter().map(|a| rr(RrData::A(*a)))),
-                        QType::Mx => answers.extend(
-                            data.mx.iter().map(|(p, e)| rr(RrData::Mx(*p, e.clone()))),
-                        ),
+                        QType::Mx => answers
+                            .extend(data.mx.iter().map(|(p, e)| rr(RrData::Mx(*p, e.clone())))),
                         QType::Txt => {
                             answers.extend(data.txt.iter().map(|t| rr(RrData::Txt(t.clone()))))
                         }
@@ -777,7 +771,14 @@ impl Behaviours for World {
         match addr::classify(local) {
             AddrKind::Dedicated(class) => {
                 let fallback = format!("host-{b}-{c}-{d}.testbed.test");
-                self.host_for_class(class, CertNames::Sni { fallback: fallback.clone() }, fallback, rtt)
+                self.host_for_class(
+                    class,
+                    CertNames::Sni {
+                        fallback: fallback.clone(),
+                    },
+                    fallback,
+                    rtt,
+                )
             }
             AddrKind::Shared { provider, host } => {
                 match provider::shared_host(&self.hosters, provider, host) {
@@ -847,7 +848,13 @@ mod tests {
                     let got = w.query(&mx.exchange, QType::A);
                     match mx.target {
                         HostTarget::Unresolved => assert!(
-                            matches!(got, Lookup::Answer { rcode: Rcode::NxDomain, .. }),
+                            matches!(
+                                got,
+                                Lookup::Answer {
+                                    rcode: Rcode::NxDomain,
+                                    ..
+                                }
+                            ),
                             "{mx:?} {got:?}"
                         ),
                         HostTarget::Dedicated { addr, .. }
@@ -927,7 +934,10 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(w.smtp_host(Ipv4Addr::new(127, 0, 0, 1)).script, SmtpScript::Reset);
+        assert_eq!(
+            w.smtp_host(Ipv4Addr::new(127, 0, 0, 1)).script,
+            SmtpScript::Reset
+        );
         let greet = w.smtp_host(addr::dedicated_addr(SmtpClass::GreetDelay, 1));
         assert_eq!(greet.greet_delay, Duration::from_secs(6));
     }

@@ -34,7 +34,10 @@ async fn server(w: &Arc<World>) -> DnsHandle {
 fn query_bytes(name: &str, rtype: RecordType, edns: Option<u16>) -> (u16, Vec<u8>) {
     let mut msg = Message::new(0x4242, MessageType::Query, OpCode::Query);
     msg.metadata.recursion_desired = true;
-    msg.add_query(Query::query(Name::from_ascii(format!("{name}.")).unwrap(), rtype));
+    msg.add_query(Query::query(
+        Name::from_ascii(format!("{name}.")).unwrap(),
+        rtype,
+    ));
     if let Some(p) = edns {
         let mut e = Edns::new();
         e.set_max_payload(p);
@@ -44,7 +47,12 @@ fn query_bytes(name: &str, rtype: RecordType, edns: Option<u16>) -> (u16, Vec<u8
 }
 
 /// One UDP query; `None` if no reply within 2 s.
-async fn udp(addr: SocketAddr, name: &str, rtype: RecordType, edns: Option<u16>) -> Option<Message> {
+async fn udp(
+    addr: SocketAddr,
+    name: &str,
+    rtype: RecordType,
+    edns: Option<u16>,
+) -> Option<Message> {
     let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let (id, bytes) = query_bytes(name, rtype, edns);
     sock.send_to(&bytes, addr).await.unwrap();
@@ -62,7 +70,9 @@ async fn udp(addr: SocketAddr, name: &str, rtype: RecordType, edns: Option<u16>)
 async fn tcp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message> {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let (_, bytes) = query_bytes(name, rtype, None);
-    s.write_all(&(bytes.len() as u16).to_be_bytes()).await.unwrap();
+    s.write_all(&(bytes.len() as u16).to_be_bytes())
+        .await
+        .unwrap();
     s.write_all(&bytes).await.unwrap();
     let read = async {
         let mut len = [0u8; 2];
@@ -71,7 +81,9 @@ async fn tcp(addr: SocketAddr, name: &str, rtype: RecordType) -> Option<Message>
         s.read_exact(&mut buf).await.unwrap();
         Message::from_vec(&buf).unwrap()
     };
-    tokio::time::timeout(Duration::from_secs(2), read).await.ok()
+    tokio::time::timeout(Duration::from_secs(2), read)
+        .await
+        .ok()
 }
 
 fn find(pred: impl Fn(&str) -> bool) -> String {
@@ -89,7 +101,10 @@ fn mx_of(msg: &Message) -> Vec<(u16, String)> {
     msg.answers
         .iter()
         .filter_map(|r| match &r.data {
-            RData::MX(mx) => Some((mx.preference, mx.exchange.to_ascii().trim_end_matches('.').to_owned())),
+            RData::MX(mx) => Some((
+                mx.preference,
+                mx.exchange.to_ascii().trim_end_matches('.').to_owned(),
+            )),
             _ => None,
         })
         .collect()
@@ -106,7 +121,9 @@ fn addrs_of(msg: &Message) -> Vec<String> {
 }
 
 fn has_soa(msg: &Message) -> bool {
-    msg.authorities.iter().any(|r| matches!(r.data, RData::SOA(_)))
+    msg.authorities
+        .iter()
+        .any(|r| matches!(r.data, RData::SOA(_)))
 }
 
 #[tokio::test]
@@ -127,15 +144,24 @@ async fn negative_and_failure_answers() {
     assert_eq!(w.expected(&d).dns_status, "servfail");
 
     let d = with_dns(&w, DnsScenario::Timeout);
-    assert!(udp(a, &d, RecordType::MX, None).await.is_none(), "timeout: no UDP reply");
-    assert!(tcp(a, &d, RecordType::MX).await.is_none(), "timeout: no TCP reply");
+    assert!(
+        udp(a, &d, RecordType::MX, None).await.is_none(),
+        "timeout: no UDP reply"
+    );
+    assert!(
+        tcp(a, &d, RecordType::MX).await.is_none(),
+        "timeout: no TCP reply"
+    );
     assert_eq!(w.expected(&d).dns_status, "timeout");
 
     let d = with_dns(&w, DnsScenario::NoMailHost);
     for rt in [RecordType::MX, RecordType::A, RecordType::AAAA] {
         let m = udp(a, &d, rt, None).await.unwrap();
         assert_eq!(m.metadata.response_code, ResponseCode::NoError, "{rt}");
-        assert!(m.answers.is_empty() && has_soa(&m), "NODATA with SOA for {rt}");
+        assert!(
+            m.answers.is_empty() && has_soa(&m),
+            "NODATA with SOA for {rt}"
+        );
     }
     assert_eq!(w.expected(&d).dns_status, "no_mail_host");
 
@@ -167,20 +193,35 @@ async fn mx_shapes() {
 
     // CNAME on the MX target: the answer carries the chain.
     let d = with_dns(&w, DnsScenario::MxCname);
-    let m = udp(a, &format!("mx1.{d}"), RecordType::A, None).await.unwrap();
+    let m = udp(a, &format!("mx1.{d}"), RecordType::A, None)
+        .await
+        .unwrap();
     assert!(matches!(&m.answers[0].data, RData::CNAME(c) if c.0.to_ascii() == format!("in1.{d}.")));
     let t = w.expected(&d);
-    assert_eq!(addrs_of(&m), vec![t.mx.iter().find(|r| r.exchange == format!("mx1.{d}")).unwrap().address.clone()]);
+    assert_eq!(
+        addrs_of(&m),
+        vec![
+            t.mx.iter()
+                .find(|r| r.exchange == format!("mx1.{d}"))
+                .unwrap()
+                .address
+                .clone()
+        ]
+    );
 
     // MX whose exchange does not exist.
     let d = with_dns(&w, DnsScenario::MxUnresolved);
-    let m = udp(a, &format!("mx1.{d}"), RecordType::A, None).await.unwrap();
+    let m = udp(a, &format!("mx1.{d}"), RecordType::A, None)
+        .await
+        .unwrap();
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
     assert_eq!(w.expected(&d).mx_unresolved, vec![format!("mx1.{d}")]);
 
     // MX → private address.
     let d = with_dns(&w, DnsScenario::MxPrivate);
-    let m = udp(a, &format!("mx1.{d}"), RecordType::A, None).await.unwrap();
+    let m = udp(a, &format!("mx1.{d}"), RecordType::A, None)
+        .await
+        .unwrap();
     let addr: std::net::Ipv4Addr = addrs_of(&m)[0].parse().unwrap();
     assert!(addr.is_private());
 
@@ -214,7 +255,12 @@ async fn huge_txt_is_truncated_over_udp_and_complete_over_tcp() {
         .answers
         .iter()
         .filter_map(|r| match &r.data {
-            RData::TXT(t) => Some(t.txt_data.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect::<String>()),
+            RData::TXT(t) => Some(
+                t.txt_data
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect::<String>(),
+            ),
             _ => None,
         })
         .filter(|s| s.starts_with("v=STSv1"))
@@ -251,10 +297,16 @@ async fn answers_agree_with_truth_for_a_sample() {
         }
         for ex in &t.mx_hosts {
             let m = udp(a, ex, RecordType::A, None).await.expect("reply");
-            let want: Vec<String> = t.mx.iter().filter(|r| &r.exchange == ex).map(|r| r.address.clone()).collect();
+            let want: Vec<String> =
+                t.mx.iter()
+                    .filter(|r| &r.exchange == ex)
+                    .map(|r| r.address.clone())
+                    .collect();
             assert_eq!(addrs_of(&m), want, "{ex}");
         }
-        let m = udp(a, &format!("_smtp._tls.{d}"), RecordType::TXT, None).await.expect("reply");
+        let m = udp(a, &format!("_smtp._tls.{d}"), RecordType::TXT, None)
+            .await
+            .expect("reply");
         match t.tlsrpt_record {
             "none" => assert_eq!(m.metadata.response_code, ResponseCode::NXDomain),
             "dns_error" => assert_eq!(m.metadata.response_code, ResponseCode::ServFail),
@@ -283,13 +335,20 @@ async fn malformed_queries_and_shutdown() {
 
     h.shutdown();
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(udp(a, "example.com", RecordType::MX, None).await.is_none(), "stopped");
+    assert!(
+        udp(a, "example.com", RecordType::MX, None).await.is_none(),
+        "stopped"
+    );
 }
 
 /// `dig` (if installed) talks to the server: MX, NXDOMAIN, and the TC → TCP retry.
 #[tokio::test]
 async fn dig_works_if_installed() {
-    if std::process::Command::new("dig").arg("-v").output().is_err() {
+    if std::process::Command::new("dig")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
         eprintln!("dig not installed; skipping");
         return;
     }
@@ -309,13 +368,21 @@ async fn dig_works_if_installed() {
     };
     let d = with_dns(&w, DnsScenario::MxDedicated);
     let out = dig(vec![d.clone(), "MX".into()]).await.unwrap();
-    assert!(out.contains("status: NOERROR") && out.contains(" aa "), "{out}");
+    assert!(
+        out.contains("status: NOERROR") && out.contains(" aa "),
+        "{out}"
+    );
     assert!(out.contains(&format!("mx1.{d}.")), "{out}");
     let d = with_dns(&w, DnsScenario::Nxdomain);
     let out = dig(vec![d, "MX".into()]).await.unwrap();
-    assert!(out.contains("status: NXDOMAIN") && out.contains("SOA"), "{out}");
+    assert!(
+        out.contains("status: NXDOMAIN") && out.contains("SOA"),
+        "{out}"
+    );
     let d = find(|d| w.scenario(d).sts == StsScenario::TxtHuge);
-    let out = dig(vec![format!("_mta-sts.{d}"), "TXT".into()]).await.unwrap();
+    let out = dig(vec![format!("_mta-sts.{d}"), "TXT".into()])
+        .await
+        .unwrap();
     assert!(out.contains("ANSWER: 41"), "{out}");
     assert!(out.contains("Truncated, retrying in TCP mode"), "{out}");
 }

@@ -91,13 +91,23 @@ async fn flat_memory_small() {
     let (before, after, asked) = run(50_000, 250).await;
     assert!(asked >= 150);
     // The generator's dedupe set for 50k names is well under 8 MiB; the world adds nothing.
-    assert!(after < before + 64 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    assert!(
+        after < before + 64 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
 }
 
 #[tokio::test]
 #[ignore = "a million domains: run with --release --ignored (see module docs)"]
 async fn flat_memory_one_million() {
     let (before, after, _) = run(1_000_000, 500).await;
-    assert!(peak_kib() < 1024 * 1024, "peak RSS {} KiB exceeds 1 GiB", peak_kib());
-    assert!(after < before + 256 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    assert!(
+        peak_kib() < 1024 * 1024,
+        "peak RSS {} KiB exceeds 1 GiB",
+        peak_kib()
+    );
+    assert!(
+        after < before + 256 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
 }

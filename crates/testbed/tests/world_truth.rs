@@ -18,7 +18,9 @@ fn world(seed: u64, profile: Profile) -> World {
 }
 
 fn names(seed: u64, n: u64, profile: Profile) -> Vec<String> {
-    synthetic_domains(seed, n, profile).map(|(_, d)| d).collect()
+    synthetic_domains(seed, n, profile)
+        .map(|(_, d)| d)
+        .collect()
 }
 
 #[test]
@@ -34,7 +36,10 @@ fn stress_covers_every_scenario_of_every_dimension() {
             if let Some(s) = row.scenario {
                 seen.entry("smtp").or_default().insert(s);
             }
-            assert!(!row.ambiguous, "synthetic lists are collision-free: {row:?}");
+            assert!(
+                !row.ambiguous,
+                "synthetic lists are collision-free: {row:?}"
+            );
         }
     }
     for (dim, all) in catalogue() {
@@ -43,33 +48,79 @@ fn stress_covers_every_scenario_of_every_dimension() {
     }
 }
 
-const DNS_STATUS: &[&str] = &["ok", "nxdomain", "no_mail_host", "servfail", "refused", "timeout", "error"];
+const DNS_STATUS: &[&str] = &[
+    "ok",
+    "nxdomain",
+    "no_mail_host",
+    "servfail",
+    "refused",
+    "timeout",
+    "error",
+];
 const AGG: &[&str] = &["all", "some", "none", "untested", "no_mx"];
 const RECORD: &[&str] = &["none", "valid", "invalid", "multiple", "dns_error"];
 const POLICY: &[&str] = &["not_fetched", "ok", "fetch_error", "invalid"];
 const FETCH: &[&str] = &[
-    "dns", "connect", "timeout", "tls_untrusted", "tls_expired", "tls_name_mismatch", "tls_other",
-    "http_status", "redirect", "too_large", "io",
+    "dns",
+    "connect",
+    "timeout",
+    "tls_untrusted",
+    "tls_expired",
+    "tls_name_mismatch",
+    "tls_other",
+    "http_status",
+    "redirect",
+    "too_large",
+    "io",
 ];
 const DELIVERY: &[&str] = &["no_policy", "ok", "would_fail", "untested"];
 const PROBE: &[&str] = &[
-    "ok", "blocked", "connect_refused", "connect_timeout", "greeting_timeout", "greeting_421",
-    "greeting_rejected", "ehlo_rejected", "no_starttls", "starttls_rejected", "tls_failed",
-    "io_error", "protocol_error", "timeout",
+    "ok",
+    "blocked",
+    "connect_refused",
+    "connect_timeout",
+    "greeting_timeout",
+    "greeting_421",
+    "greeting_rejected",
+    "ehlo_rejected",
+    "no_starttls",
+    "starttls_rejected",
+    "tls_failed",
+    "io_error",
+    "protocol_error",
+    "timeout",
 ];
 const CERT: &[&str] = &[
-    "valid", "expired", "not_yet_valid", "name_mismatch", "untrusted_issuer", "self_signed",
-    "incomplete_chain", "other",
+    "valid",
+    "expired",
+    "not_yet_valid",
+    "name_mismatch",
+    "untrusted_issuer",
+    "self_signed",
+    "incomplete_chain",
+    "other",
 ];
 
 fn check_vocabulary(t: &DomainTruth) {
     assert!(DNS_STATUS.contains(&t.dns_status), "{t:?}");
-    assert!(AGG.contains(&t.starttls) && AGG.contains(&t.cert_valid), "{t:?}");
-    assert!(RECORD.contains(&t.sts_record) && RECORD.contains(&t.tlsrpt_record), "{t:?}");
+    assert!(
+        AGG.contains(&t.starttls) && AGG.contains(&t.cert_valid),
+        "{t:?}"
+    );
+    assert!(
+        RECORD.contains(&t.sts_record) && RECORD.contains(&t.tlsrpt_record),
+        "{t:?}"
+    );
     assert!(POLICY.contains(&t.sts_policy), "{t:?}");
-    assert!(t.sts_fetch_error.is_none_or(|e| FETCH.contains(&e)), "{t:?}");
+    assert!(
+        t.sts_fetch_error.is_none_or(|e| FETCH.contains(&e)),
+        "{t:?}"
+    );
     assert!(DELIVERY.contains(&t.sts_delivery), "{t:?}");
-    assert!(t.sts_mode.is_none_or(|m| ["enforce", "testing", "none"].contains(&m)));
+    assert!(
+        t.sts_mode
+            .is_none_or(|m| ["enforce", "testing", "none"].contains(&m))
+    );
     for row in &t.mx {
         assert!(PROBE.contains(&row.smtp_status), "{row:?}");
         assert!(row.cert_status.is_none_or(|c| CERT.contains(&c)), "{row:?}");
@@ -126,9 +177,18 @@ fn scenarios_produce_their_documented_columns() {
         ("txt_servfail", ("dns_error", "not_fetched", None)),
         ("host_nxdomain", ("valid", "fetch_error", Some("dns"))),
         ("refused", ("valid", "fetch_error", Some("connect"))),
-        ("cert_untrusted", ("valid", "fetch_error", Some("tls_untrusted"))),
-        ("cert_expired", ("valid", "fetch_error", Some("tls_expired"))),
-        ("cert_wrong_name", ("valid", "fetch_error", Some("tls_name_mismatch"))),
+        (
+            "cert_untrusted",
+            ("valid", "fetch_error", Some("tls_untrusted")),
+        ),
+        (
+            "cert_expired",
+            ("valid", "fetch_error", Some("tls_expired")),
+        ),
+        (
+            "cert_wrong_name",
+            ("valid", "fetch_error", Some("tls_name_mismatch")),
+        ),
         ("http_404", ("valid", "fetch_error", Some("http_status"))),
         ("redirect_301", ("valid", "fetch_error", Some("redirect"))),
         ("content_type_html", ("valid", "ok", None)),
@@ -157,11 +217,20 @@ fn scenarios_produce_their_documented_columns() {
     let smtp_expect: HashMap<&str, (&str, Option<bool>, Option<&str>)> = [
         ("starttls_valid", ("ok", Some(true), Some("valid"))),
         ("cert_expired", ("ok", Some(true), Some("expired"))),
-        ("cert_not_yet_valid", ("ok", Some(true), Some("not_yet_valid"))),
+        (
+            "cert_not_yet_valid",
+            ("ok", Some(true), Some("not_yet_valid")),
+        ),
         ("cert_wrong_name", ("ok", Some(true), Some("name_mismatch"))),
         ("cert_self_signed", ("ok", Some(true), Some("self_signed"))),
-        ("cert_unknown_issuer", ("ok", Some(true), Some("untrusted_issuer"))),
-        ("cert_incomplete_chain", ("ok", Some(true), Some("incomplete_chain"))),
+        (
+            "cert_unknown_issuer",
+            ("ok", Some(true), Some("untrusted_issuer")),
+        ),
+        (
+            "cert_incomplete_chain",
+            ("ok", Some(true), Some("incomplete_chain")),
+        ),
         ("no_starttls", ("no_starttls", Some(false), None)),
         ("starttls_454", ("starttls_rejected", Some(true), None)),
         ("starttls_502", ("starttls_rejected", Some(true), None)),
@@ -197,13 +266,21 @@ fn scenarios_produce_their_documented_columns() {
             "mx_unresolved" => assert_eq!(t.mx_unresolved, vec![format!("mx1.{d}")]),
             "mx_private" => assert!(t.mx[0].blocked && t.mx[0].exchange == format!("mx1.{d}")),
             "mx_hoster_shared" => {
-                assert!(t.mx.iter().all(|r| r.cert_status.is_none_or(|c| c != "valid")), "{t:?}")
+                assert!(
+                    t.mx.iter()
+                        .all(|r| r.cert_status.is_none_or(|c| c != "valid")),
+                    "{t:?}"
+                )
             }
             "mx_big_provider" => assert_eq!(t.cert_valid, "all", "{t:?}"),
             _ => {}
         }
         let (rec, pol, err) = sts_expect[t.scenario.sts];
-        assert_eq!((t.sts_record, t.sts_policy, t.sts_fetch_error), (rec, pol, err), "{t:?}");
+        assert_eq!(
+            (t.sts_record, t.sts_policy, t.sts_fetch_error),
+            (rec, pol, err),
+            "{t:?}"
+        );
         match t.scenario.sts {
             "enforce_mx_insecure" => assert_eq!(t.sts_delivery, "would_fail", "{t:?}"),
             "mx_not_covered" if !t.mx.is_empty() => {
@@ -223,14 +300,21 @@ fn scenarios_produce_their_documented_columns() {
         for row in &t.mx {
             let Some(class) = row.scenario else { continue };
             let (status, starttls, cert) = smtp_expect[class];
-            assert_eq!((row.smtp_status, row.starttls), (status, starttls), "{row:?}");
+            assert_eq!(
+                (row.smtp_status, row.starttls),
+                (status, starttls),
+                "{row:?}"
+            );
             let shared = matches!(
                 t.scenario.dns,
                 "mx_big_provider" | "mx_hoster_shared" | "mx_hoster_named"
             );
             if shared && cert == Some("valid") {
                 // A shared certificate is for the provider's names only.
-                assert!(matches!(row.cert_status, Some("valid" | "name_mismatch")), "{row:?}");
+                assert!(
+                    matches!(row.cert_status, Some("valid" | "name_mismatch")),
+                    "{row:?}"
+                );
             } else {
                 assert_eq!(row.cert_status, cert, "{row:?}");
             }
@@ -266,7 +350,10 @@ fn golden_truth_seed_42() {
     let list = names(42, 50, Profile::Stress);
     let truths: Vec<DomainTruth> = truth_for_list(&w, &list).collect();
     let json = serde_json::to_string_pretty(&truths).unwrap() + "\n";
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/world_golden_seed42.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/world_golden_seed42.json"
+    );
     if std::env::var_os("MXSCAN_UPDATE_GOLDEN").is_some() {
         std::fs::write(path, &json).unwrap();
     }
@@ -355,9 +442,15 @@ fn truth_for_list_marks_dedicated_address_collisions() {
     }
     let (a, b) = pair.expect("a collision among 400k names");
     let both: Vec<DomainTruth> = truth_for_list(&w, &[a.clone(), b.clone()]).collect();
-    assert!(both.iter().all(|t| t.mx.iter().any(|r| r.ambiguous)), "{both:?}");
+    assert!(
+        both.iter().all(|t| t.mx.iter().any(|r| r.ambiguous)),
+        "{both:?}"
+    );
     let alone: Vec<DomainTruth> = truth_for_list(&w, &[a.clone(), a]).collect();
-    assert!(alone.iter().all(|t| t.mx.iter().all(|r| !r.ambiguous)), "duplicates are not collisions");
+    assert!(
+        alone.iter().all(|t| t.mx.iter().all(|r| !r.ambiguous)),
+        "duplicates are not collisions"
+    );
 }
 
 #[test]
@@ -370,10 +463,15 @@ fn synthetic_names_unique_realistic_and_fast() {
     assert_eq!(set.len(), list.len(), "names are unique");
     let com = list.iter().filter(|d| d.ends_with(".com")).count() as f64 / 100_000.0;
     assert!((0.40..0.52).contains(&com), "com share {com}");
-    for tld in [".de", ".co.uk", ".ru", ".org", ".net", ".jp", ".br", ".fr", ".nl", ".io"] {
+    for tld in [
+        ".de", ".co.uk", ".ru", ".org", ".net", ".jp", ".br", ".fr", ".nl", ".io",
+    ] {
         assert!(list.iter().any(|d| d.ends_with(tld)), "no {tld}");
     }
-    assert!(list.iter().all(|d| !mxscan_testbed::world::has_host_label(d)));
+    assert!(
+        list.iter()
+            .all(|d| !mxscan_testbed::world::has_host_label(d))
+    );
     assert!(elapsed.as_secs_f64() < 10.0, "100k names took {elapsed:?}");
     println!("100k synthetic names in {elapsed:?}");
 }
