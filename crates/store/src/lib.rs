@@ -9,7 +9,8 @@
 //!   status vocabularies and batch builders per table; [`vocab`]: the vocabulary type.
 //! - [`writer`]: the per-survey writer task and the commit protocol that makes resume
 //!   exactly-once; [`survey`]: ids, layout, [`survey::open_for_resume`]; [`manifest`].
-//! - [`reader`]: read committed parts back; [`export`]: CSV / JSON Lines.
+//! - [`reader`]: read committed parts back; [`export`]: CSV / JSON Lines; [`summary`]: the
+//!   headline numbers with denominators.
 #![forbid(unsafe_code)]
 
 mod arrays;
@@ -22,6 +23,7 @@ pub mod mx;
 pub mod probes;
 pub mod reader;
 pub mod rows;
+pub mod summary;
 pub mod survey;
 pub mod timestamp;
 pub mod vocab;

@@ -1,0 +1,326 @@
+//! A survey's headline numbers, each with its denominator, computed from the committed parts
+//! (streamed batch by batch; memory grows with the number of distinct MX hosts only).
+//!
+//! Definitions:
+//! - *domains with mail hosts*: `domains.starttls != no_mx`. STARTTLS and certificate
+//!   verdicts by domain are distributions over these.
+//! - *MX host*: a distinct `mx.exchange` name. A host offers STARTTLS if any of its addresses
+//!   did (`mx.starttls = true`), does not if every tested address did not, and is untested
+//!   otherwise. Its certificate class is the `cert_status` of its first address (by address
+//!   order) that has one. (Provider grouping by registrable domain comes later.)
+//! - MTA-STS: record classes over all domains; policy classes over domains with a valid
+//!   record; fetch errors over failed fetches; modes over valid policies; delivery verdicts
+//!   over domains whose `sts_delivery` is not `no_policy`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::manifest::Manifest;
+use crate::reader::for_each_batch;
+use crate::rows::{DomainRow, MxRow, Table, TableRow};
+
+/// Value counts over a stated denominator.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dist {
+    /// What the shares are of.
+    pub denominator: u64,
+    /// value → count.
+    pub counts: BTreeMap<String, u64>,
+}
+
+impl Dist {
+    fn add(&mut self, v: &str) {
+        self.denominator += 1;
+        *self.counts.entry(v.to_owned()).or_default() += 1;
+    }
+
+    /// Count of one value.
+    pub fn get(&self, v: &str) -> u64 {
+        self.counts.get(v).copied().unwrap_or(0)
+    }
+}
+
+/// Domain totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainTotals {
+    /// Domains in the input (from the manifest), if known.
+    pub input: Option<u64>,
+    /// Domain rows written.
+    pub written: u64,
+    /// `dns_status = ok`.
+    pub resolved: u64,
+    /// `starttls != no_mx`.
+    pub with_mail_hosts: u64,
+    /// RFC 7505 null MX.
+    pub null_mx: u64,
+    /// Implicit MX.
+    pub implicit_mx: u64,
+    /// DNS outcome classes over all written domains.
+    pub dns_status: Dist,
+}
+
+/// MX host totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostTotals {
+    /// `mx` rows.
+    pub mx_rows: u64,
+    /// Distinct exchange names.
+    pub hosts: u64,
+    /// Distinct addresses in `mx`.
+    pub addresses: u64,
+    /// Distinct addresses on the blocklist.
+    pub blocked_addresses: u64,
+    /// Probe rows (one per probed address).
+    pub probes: u64,
+    /// Probe outcome classes.
+    pub probe_status: Dist,
+}
+
+/// MTA-STS numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StsTotals {
+    /// `sts_record` over all domains.
+    pub record: Dist,
+    /// `sts_policy` over domains with a valid record.
+    pub policy: Dist,
+    /// `sts_fetch_error` over failed fetches.
+    pub fetch_error: Dist,
+    /// `sts_mode` over valid policies.
+    pub mode: Dist,
+    /// `sts_delivery` over domains with a policy verdict.
+    pub delivery: Dist,
+    /// Domains whose published policy would bounce mail today.
+    pub would_fail: u64,
+    /// Domains with at least one deviation.
+    pub with_deviations: u64,
+    /// deviation → domains.
+    pub deviations: BTreeMap<String, u64>,
+}
+
+/// TLS-RPT numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsRptTotals {
+    /// `tlsrpt_record` over all domains.
+    pub record: Dist,
+    /// Domains with at least one `rua` URI.
+    pub with_rua: u64,
+}
+
+/// The headline numbers of one survey.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Survey id.
+    pub survey_id: String,
+    /// Manifest status.
+    pub status: String,
+    /// Domain totals.
+    pub domains: DomainTotals,
+    /// MX host totals.
+    pub hosts: HostTotals,
+    /// `domains.starttls` over domains with mail hosts.
+    pub starttls_by_domain: Dist,
+    /// offered / not_offered / untested over MX hosts.
+    pub starttls_by_host: Dist,
+    /// `domains.cert_valid` over domains with mail hosts.
+    pub cert_by_domain: Dist,
+    /// `mx.cert_status` over MX hosts with a certificate verdict.
+    pub cert_by_host: Dist,
+    /// MTA-STS.
+    pub mta_sts: StsTotals,
+    /// TLS-RPT.
+    pub tlsrpt: TlsRptTotals,
+}
+
+#[derive(Default)]
+struct HostAgg {
+    offered: bool,
+    tested: bool,
+    cert: Option<(String, &'static str)>,
+}
+
+impl Summary {
+    /// Computes the summary of the survey in `dir`.
+    pub fn compute(dir: &Path) -> Result<Summary> {
+        let manifest = Manifest::load_if_exists(dir)?;
+        let mut s = Summary::default();
+        if let Some(m) = &manifest {
+            s.survey_id = m.survey_id.clone();
+            s.status = m.status.as_str().to_owned();
+            s.domains.input = m.input.domains;
+        }
+        for_each_batch(dir, Table::Domains, None, |b| {
+            for d in DomainRow::from_batch(&b)? {
+                s.add_domain(&d);
+            }
+            Ok(())
+        })?;
+        let mut hosts: HashMap<String, HostAgg> = HashMap::new();
+        let mut addresses = HashSet::new();
+        let mut blocked = HashSet::new();
+        for_each_batch(dir, Table::Mx, None, |b| {
+            for m in MxRow::from_batch(&b)? {
+                s.hosts.mx_rows += 1;
+                add_mx(&mut hosts, &m);
+                if m.blocked {
+                    blocked.insert(m.address.clone());
+                }
+                addresses.insert(m.address);
+            }
+            Ok(())
+        })?;
+        s.hosts.hosts = hosts.len() as u64;
+        s.hosts.addresses = addresses.len() as u64;
+        s.hosts.blocked_addresses = blocked.len() as u64;
+        for h in hosts.values() {
+            s.starttls_by_host.add(match (h.offered, h.tested) {
+                (true, _) => "offered",
+                (false, true) => "not_offered",
+                (false, false) => "untested",
+            });
+            if let Some((_, c)) = &h.cert {
+                s.cert_by_host.add(c);
+            }
+        }
+        for_each_batch(dir, Table::Probes, Some(&["status"]), |b| {
+            let c = crate::arrays::Cols {
+                table: "probes",
+                batch: &b,
+            };
+            for st in c.status(&crate::probes::STATUS)? {
+                s.hosts.probes += 1;
+                s.hosts.probe_status.add(st);
+            }
+            Ok(())
+        })?;
+        Ok(s)
+    }
+
+    fn add_domain(&mut self, d: &DomainRow) {
+        let t = &mut self.domains;
+        t.written += 1;
+        t.dns_status.add(d.dns_status);
+        t.resolved += u64::from(d.dns_status == "ok");
+        t.null_mx += u64::from(d.null_mx);
+        t.implicit_mx += u64::from(d.implicit_mx);
+        if d.starttls != "no_mx" {
+            t.with_mail_hosts += 1;
+            self.starttls_by_domain.add(d.starttls);
+            self.cert_by_domain.add(d.cert_valid);
+        }
+        let sts = &mut self.mta_sts;
+        sts.record.add(d.sts_record);
+        if d.sts_record == "valid" {
+            sts.policy.add(d.sts_policy);
+        }
+        if let Some(e) = d.sts_fetch_error {
+            sts.fetch_error.add(e);
+        }
+        if d.sts_policy == "ok"
+            && let Some(m) = d.sts_mode
+        {
+            sts.mode.add(m);
+        }
+        if d.sts_delivery != "no_policy" {
+            sts.delivery.add(d.sts_delivery);
+        }
+        sts.would_fail += u64::from(d.sts_delivery == "would_fail");
+        if !d.sts_deviations.is_empty() {
+            sts.with_deviations += 1;
+            for dev in d.sts_deviations.iter().collect::<HashSet<_>>() {
+                *sts.deviations.entry(dev.clone()).or_default() += 1;
+            }
+        }
+        self.tlsrpt.record.add(d.tlsrpt_record);
+        self.tlsrpt.with_rua += u64::from(!d.tlsrpt_rua.is_empty());
+    }
+
+    /// A plain-text table for the terminal.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "survey {} ({})", self.survey_id, self.status);
+        let d = &self.domains;
+        let line = |o: &mut String, label: &str, n: u64, of: u64| {
+            let share = if of == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.1}%", n as f64 * 100.0 / of as f64)
+            };
+            let _ = writeln!(o, "  {label:<28}{n:>12}{share:>9}");
+        };
+        let section = |o: &mut String, title: &str, dist: &Dist| {
+            let _ = writeln!(o, "{title} (of {})", dist.denominator);
+            let mut v: Vec<_> = dist.counts.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (k, n) in v {
+                line(o, k, *n, dist.denominator);
+            }
+        };
+        let _ = writeln!(o, "domains");
+        if let Some(i) = d.input {
+            line(&mut o, "in input", i, i);
+        }
+        let of = d.input.unwrap_or(d.written);
+        line(&mut o, "written", d.written, of);
+        line(&mut o, "resolved (dns ok)", d.resolved, d.written);
+        line(&mut o, "with mail hosts", d.with_mail_hosts, d.written);
+        line(&mut o, "null MX", d.null_mx, d.written);
+        line(&mut o, "implicit MX", d.implicit_mx, d.written);
+        section(&mut o, "DNS status", &d.dns_status);
+        let h = &self.hosts;
+        let _ = writeln!(o, "MX hosts");
+        line(&mut o, "distinct hosts", h.hosts, h.hosts);
+        line(&mut o, "distinct addresses", h.addresses, h.addresses);
+        line(
+            &mut o,
+            "blocked addresses",
+            h.blocked_addresses,
+            h.addresses,
+        );
+        line(&mut o, "probes", h.probes, h.addresses);
+        section(&mut o, "probe status", &h.probe_status);
+        section(&mut o, "STARTTLS by domain", &self.starttls_by_domain);
+        section(&mut o, "STARTTLS by MX host", &self.starttls_by_host);
+        section(&mut o, "certificate by domain", &self.cert_by_domain);
+        section(&mut o, "certificate by MX host", &self.cert_by_host);
+        let s = &self.mta_sts;
+        section(&mut o, "MTA-STS record", &s.record);
+        section(&mut o, "MTA-STS policy (valid records)", &s.policy);
+        section(&mut o, "MTA-STS fetch errors", &s.fetch_error);
+        section(&mut o, "MTA-STS mode (valid policies)", &s.mode);
+        section(&mut o, "MTA-STS delivery verdict", &s.delivery);
+        let dev = Dist {
+            denominator: s.record.denominator,
+            counts: s.deviations.clone(),
+        };
+        section(&mut o, "MTA-STS deviations (domains)", &dev);
+        section(&mut o, "TLS-RPT record", &self.tlsrpt.record);
+        line(
+            &mut o,
+            "TLS-RPT with rua",
+            self.tlsrpt.with_rua,
+            self.tlsrpt.record.denominator,
+        );
+        o
+    }
+}
+
+fn add_mx(hosts: &mut HashMap<String, HostAgg>, m: &MxRow) {
+    let h = hosts.entry(m.exchange.clone()).or_default();
+    if let Some(st) = m.starttls {
+        h.tested = true;
+        h.offered |= st;
+    }
+    if let Some(c) = m.cert_status {
+        let replace = match &h.cert {
+            None => true,
+            Some((addr, _)) => m.address < *addr,
+        };
+        if replace {
+            h.cert = Some((m.address.clone(), c));
+        }
+    }
+}
