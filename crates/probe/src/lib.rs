@@ -21,4 +21,5 @@ pub mod dialer;
 pub mod dns;
 pub mod fetch;
 pub mod io_util;
+pub mod smtp_probe;
 pub mod tls;
