@@ -66,6 +66,22 @@ pub fn all() -> Vec<&'static Vocabulary> {
     v
 }
 
+/// Markdown reference of every vocabulary (one table per status column), for user docs.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for voc in all() {
+        out.push_str(&format!(
+            "### `{}`\n\n| value | meaning |\n|---|---|\n",
+            voc.key()
+        ));
+        for (v, doc) in voc.values {
+            out.push_str(&format!("| `{v}` | {doc} |\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +103,14 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn markdown_lists_every_value() {
+        let md = markdown();
+        assert!(md.contains("### `domains.dns_status`"));
+        assert!(md.contains("| `greeting_421` |"));
+        assert!(md.contains("### `mx.cert_status`"));
     }
 
     #[test]

@@ -166,3 +166,60 @@ async fn spawning_on_a_survey_with_parts_needs_the_resume_index() {
         Err(StoreError::NotEmpty(_)) | Err(StoreError::SurveyId(_))
     ));
 }
+
+/// A part written by another tool (or a future mxscan): an extra column, an added column
+/// missing, statuses as plain strings instead of dictionaries. The reader still decodes it.
+#[test]
+fn reader_tolerates_extra_missing_added_and_plain_string_columns() {
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+    use arrow::compute::cast;
+    use arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+
+    let rows: Vec<DomainRow> = (0..20).map(|i| domain(SURVEY, i).0).collect();
+    let batch = DomainRow::to_batch(&rows).unwrap();
+    let mut fields = Vec::new();
+    let mut cols: Vec<ArrayRef> = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if f.name() == "mx_unresolved" {
+            continue; // an older writer did not have this added column
+        }
+        if matches!(f.data_type(), DataType::Dictionary(..)) {
+            fields.push(Field::new(f.name(), DataType::Utf8, f.is_nullable()));
+            cols.push(cast(c, &DataType::Utf8).unwrap());
+        } else {
+            fields.push(f.as_ref().clone());
+            cols.push(c.clone());
+        }
+    }
+    fields.push(Field::new("future_column", DataType::Int64, false));
+    cols.push(Arc::new(Int64Array::from_iter_values(0..20)));
+    let other = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("domains")).unwrap();
+    let f = std::fs::File::create(dir.path().join("domains").join(reader::part_name(0))).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, other.schema(), None).unwrap();
+    w.write(&other).unwrap();
+    w.close().unwrap();
+
+    let back = reader::read_domains(dir.path()).unwrap();
+    let want: Vec<DomainRow> = rows
+        .into_iter()
+        .map(|mut r| {
+            r.mx_unresolved.clear();
+            r
+        })
+        .collect();
+    assert_eq!(back, want);
+
+    // A contract column missing is an error that names it.
+    let mut w2 = Vec::new();
+    let cut = other.project(&[0, 1]).unwrap();
+    let mut pw = parquet::arrow::ArrowWriter::try_new(&mut w2, cut.schema(), None).unwrap();
+    pw.write(&cut).unwrap();
+    pw.close().unwrap();
+    std::fs::write(dir.path().join("domains").join(reader::part_name(1)), w2).unwrap();
+    let err = reader::read_domains(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("domain"), "{err}");
+}
