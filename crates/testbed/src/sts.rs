@@ -121,7 +121,9 @@ pub fn expected_tlsrpt_record(domain: &str, tlsrpt: TlsRptScenario) -> ExpectedR
 }
 
 /// What a correct `parse_policy` reports for a body the world serves (RFC 8461 §3.2; the
-/// `PolicyReport` of the policy crate without `errors`).
+/// `PolicyReport` of the policy crate without `errors`). Deviations are listed in the
+/// canonical order of the policy crate (`Deviation::ALL`); a body without a valid `mode`
+/// also lacks `mx` lines and so reports `missing_mx` (policy.md: "mode ≠ none").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpectedPolicy {
     /// Whether the policy is valid.
@@ -270,6 +272,7 @@ pub fn policy_doc(world: &World, domain: &str, sts: StsScenario) -> PolicyDoc {
                         "missing_version",
                         "missing_mode",
                         "missing_max_age",
+                        "missing_mx",
                     ],
                 },
             };

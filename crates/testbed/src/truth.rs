@@ -32,8 +32,11 @@
 //!   `sts_http_status` is the status line received (200 also for `too_large`).
 //! * `sts_deviations` = record deviations + policy deviations + content-type deviation.
 //!   `sts_mx_unmatched` (every exchange, resolved or not, that no pattern covers) and
-//!   `mx.sts_match` only when `sts_policy = ok`. `sts_delivery` follows RFC 8461 §5 as
-//!   the policy crate states it (policy.md §5).
+//!   `mx.sts_match` only when `sts_policy = ok` (matching: `mxscan_policy::matches_any`).
+//!   `sts_delivery` is `mxscan_policy::delivery` over `mxscan_policy::mx_outcome` of every
+//!   mx row (RFC 8461 §5, policy.md §5); `no_policy` unless `sts_policy = ok`.
+//! * `sts_id` is set only when `sts_record = valid` (the policy crate also reports the id of
+//!   a single invalid record; the column does not).
 //! * `ambiguous` (mx rows, only from [`truth_for_list`]): two different exchange names of
 //!   the list resolve to one dedicated address. Such a host presents a certificate for
 //!   whichever SNI the scanner picked, so `cert_status` cannot be predicted for both names;
@@ -213,54 +216,6 @@ pub fn cert_verdict(spec: &CertSpec, name: &str) -> &'static str {
                 }
             }
         },
-    }
-}
-
-/// Per-MX outcome for RFC 8461 §5 (policy.md §5 `mx_outcome`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MxOutcome {
-    /// Matching, STARTTLS, valid certificate.
-    Secure,
-    /// Reached, but no STARTTLS or no valid certificate.
-    Insecure,
-    /// Not known (not reached, blocked, …).
-    Unknown,
-}
-
-/// `mx_outcome(smtp_status, starttls, cert_status)` of policy.md §5.
-pub fn mx_outcome(
-    smtp_status: &str,
-    _starttls: Option<bool>,
-    cert_status: Option<&str>,
-) -> MxOutcome {
-    match smtp_status {
-        "ok" if cert_status == Some("valid") => MxOutcome::Secure,
-        "ok" | "no_starttls" | "starttls_rejected" | "tls_failed" => MxOutcome::Insecure,
-        _ => MxOutcome::Unknown,
-    }
-}
-
-/// `delivery(mode, patterns, mx)` of policy.md §5 (RFC 8461 §5): mode none → no_policy;
-/// only MX matching a pattern count; ok if one is secure, else untested if one is unknown,
-/// else would_fail; no MX at all → untested.
-pub fn delivery(mode: &str, patterns: &[String], mx: &[(&str, MxOutcome)]) -> &'static str {
-    if mode == "none" {
-        return "no_policy";
-    }
-    if mx.is_empty() {
-        return "untested";
-    }
-    let matching: Vec<MxOutcome> = mx
-        .iter()
-        .filter(|(ex, _)| patterns.iter().any(|p| name_matches(p, ex)))
-        .map(|(_, o)| *o)
-        .collect();
-    if matching.contains(&MxOutcome::Secure) {
-        "ok"
-    } else if matching.contains(&MxOutcome::Unknown) {
-        "untested"
-    } else {
-        "would_fail"
     }
 }
 
@@ -533,7 +488,7 @@ impl World {
                     t.sts_deviations.push("content_type_not_text_plain");
                 }
                 if e.valid {
-                    let covered = |ex: &str| e.mx.iter().any(|p| name_matches(p, ex));
+                    let covered = |ex: &str| mxscan_policy::matches_any(&e.mx, ex);
                     t.sts_mx_unmatched = t
                         .mx_hosts
                         .iter()
@@ -543,16 +498,20 @@ impl World {
                     for row in &mut t.mx {
                         row.sts_match = Some(covered(&row.exchange));
                     }
-                    let outcomes: Vec<(&str, MxOutcome)> =
-                        t.mx.iter()
-                            .map(|r| {
-                                (
-                                    r.exchange.as_str(),
-                                    mx_outcome(r.smtp_status, r.starttls, r.cert_status),
-                                )
-                            })
-                            .collect();
-                    t.sts_delivery = delivery(e.mode.unwrap_or("none"), &e.mx, &outcomes);
+                    let outcomes: Vec<(&str, mxscan_policy::MxOutcome)> = t
+                        .mx
+                        .iter()
+                        .map(|r| {
+                            let o =
+                                mxscan_policy::mx_outcome(r.smtp_status, r.starttls, r.cert_status);
+                            (r.exchange.as_str(), o)
+                        })
+                        .collect();
+                    let mode = e
+                        .mode
+                        .and_then(|m| m.parse::<mxscan_policy::Mode>().ok())
+                        .unwrap_or(mxscan_policy::Mode::None);
+                    t.sts_delivery = mxscan_policy::delivery(mode, &e.mx, &outcomes).as_str();
                 }
             }
         }
@@ -629,50 +588,6 @@ mod tests {
         ];
         for (p, h, want) in cases {
             assert_eq!(name_matches(p, h), want, "{p} {h}");
-        }
-    }
-
-    #[test]
-    fn delivery_table() {
-        use MxOutcome::*;
-        let pats = vec!["mx1.d.test".to_owned(), "*.p.test".to_owned()];
-        type Case<'a> = (&'a str, &'a [(&'a str, MxOutcome)], &'a str);
-        let cases: [Case<'_>; 7] = [
-            ("none", &[("mx1.d.test", Secure)], "no_policy"),
-            ("enforce", &[], "untested"),
-            ("enforce", &[("mx1.d.test", Secure)], "ok"),
-            (
-                "enforce",
-                &[("mx1.d.test", Insecure), ("a.p.test", Secure)],
-                "ok",
-            ),
-            (
-                "enforce",
-                &[("mx1.d.test", Insecure), ("a.p.test", Unknown)],
-                "untested",
-            ),
-            ("testing", &[("mx1.d.test", Insecure)], "would_fail"),
-            ("enforce", &[("other.test", Secure)], "would_fail"),
-        ];
-        for (mode, mx, want) in cases {
-            assert_eq!(delivery(mode, &pats, mx), want, "{mode} {mx:?}");
-        }
-    }
-
-    #[test]
-    fn outcome_table() {
-        let cases = [
-            ("ok", Some(true), Some("valid"), MxOutcome::Secure),
-            ("ok", Some(true), Some("expired"), MxOutcome::Insecure),
-            ("no_starttls", Some(false), None, MxOutcome::Insecure),
-            ("starttls_rejected", Some(true), None, MxOutcome::Insecure),
-            ("tls_failed", Some(true), None, MxOutcome::Insecure),
-            ("blocked", None, None, MxOutcome::Unknown),
-            ("greeting_timeout", None, None, MxOutcome::Unknown),
-            ("whatever", None, None, MxOutcome::Unknown),
-        ];
-        for (s, st, c, want) in cases {
-            assert_eq!(mx_outcome(s, st, c), want, "{s}");
         }
     }
 
