@@ -167,9 +167,11 @@ impl SurveyWriter {
         }
         let mut next_part = 0u32;
         let mut any = false;
+        let mut numbers = HashSet::new();
         for t in Table::ALL {
             for (n, _) in parts(&dir, t)? {
                 any = true;
+                numbers.insert(n);
                 next_part = next_part.max(n + 1);
             }
         }
@@ -197,6 +199,8 @@ impl SurveyWriter {
             manifest.resumed_at.push(now);
             manifest.counts = seed.counts.clone();
             manifest.rows = seed.rows.clone();
+            // The manifest may predate the last commit (a crash between rename and rewrite).
+            manifest.parts = numbers.len() as u64;
             probe_keys = seed.probe_keys.clone();
             cert_hashes = seed.cert_hashes.clone();
         }
