@@ -83,7 +83,8 @@ pub struct HandshakeInfo {
     /// IANA cipher suite name, e.g. `TLS_AES_128_GCM_SHA256`,
     /// `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
     pub cipher_suite: Option<String>,
-    /// Key-exchange group, e.g. `x25519`, `secp256r1`, `X25519MLKEM768`.
+    /// Key-exchange group as in the IANA TLS Supported Groups registry, e.g. `x25519`,
+    /// `secp256r1`, `X25519MLKEM768`.
     pub kx_group: Option<String>,
     /// Presented certificates, leaf first, as sent.
     pub chain: Vec<CertificateDer<'static>>,
@@ -108,7 +109,13 @@ impl HandshakeInfo {
         });
         let kx_group = conn.negotiated_key_exchange_group().map(|g| {
             let n = g.name();
-            n.as_str().map(str::to_string).unwrap_or(format!("{n:?}"))
+            let name = n.as_str().map(str::to_string).unwrap_or(format!("{n:?}"));
+            // IANA TLS Supported Groups spell these in lowercase.
+            match name.as_str() {
+                "X25519" => "x25519".to_string(),
+                "X448" => "x448".to_string(),
+                _ => name,
+            }
         });
         let chain = conn
             .peer_certificates()

@@ -105,7 +105,13 @@ fn full_ok(o: &ProbeOutcome) {
         tls.cipher_suite.as_deref().unwrap().starts_with("TLS_"),
         "{tls:?}"
     );
-    assert!(tls.kx_group.is_some());
+    assert!(
+        matches!(
+            tls.kx_group.as_deref(),
+            Some("x25519" | "secp256r1" | "secp384r1" | "X25519MLKEM768")
+        ),
+        "{tls:?}"
+    );
     assert_eq!(tls.chain.len(), 2, "leaf + intermediate");
     assert!(
         !o.ehlo_keywords_tls.iter().any(|k| k == "STARTTLS"),
