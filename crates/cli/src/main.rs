@@ -3,6 +3,8 @@
 //! it reports), 1 on a runtime failure, 2 for unusable arguments.
 
 mod policy_cmd;
+mod scan_cmd;
+mod testbed_cmd;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,11 @@ enum Command {
     /// Check MTA-STS policy bodies and TXT records offline (RFC 8461, RFC 8460).
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Scan domain lists into a survey (Parquet): MX, STARTTLS, certificates, MTA-STS, TLS-RPT.
+    Scan(Box<scan_cmd::ScanArgs>),
+    /// The simulated mail internet: serve it, list its domains, print its ground truth.
+    #[command(subcommand)]
+    Testbed(testbed_cmd::TestbedCommand),
 }
 
 /// An error that is the caller's fault (bad argument, unreadable input): exit status 2.
@@ -60,6 +67,8 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Policy(cmd) => policy_cmd::run(cmd),
+        Command::Scan(args) => scan_cmd::run(*args),
+        Command::Testbed(cmd) => testbed_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

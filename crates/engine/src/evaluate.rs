@@ -252,7 +252,8 @@ pub fn evaluate(survey_id: &str, obs: &DomainObs, max_mx: usize) -> (DomainRow, 
     } else {
         Vec::new()
     };
-    let sts_id = if sts_record == "valid" || sts_record == "invalid" {
+    // The id of a valid record only (an invalid one's problem is in the deviations).
+    let sts_id = if sts_record == "valid" {
         record.id.clone()
     } else {
         None

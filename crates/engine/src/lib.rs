@@ -5,3 +5,4 @@
 pub mod chain;
 pub mod evaluate;
 pub mod politeness;
+pub mod scan;

@@ -137,6 +137,13 @@ impl Ca {
         })
     }
 
+    /// The root and the intermediate, PEM-encoded: the file to give the scanner's
+    /// `--trust-anchor`. The root becomes the anchor; the intermediate is a known
+    /// intermediate that lets the scanner tell `incomplete_chain` from `untrusted_issuer`.
+    pub fn trust_bundle_pem(&self) -> String {
+        format!("{}{}", self.root.pem(), self.intermediate.pem())
+    }
+
     /// The trust anchor, PEM-encoded (what `--trust-anchor` reads).
     pub fn root_pem(&self) -> String {
         self.root.pem()

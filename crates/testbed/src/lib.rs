@@ -25,7 +25,9 @@ pub mod ca;
 pub mod connlog;
 pub mod https_server;
 pub mod listener;
+pub mod running;
 pub mod smtp_server;
 pub mod table;
 
 pub use error::TestbedError;
+pub use running::{Testbed, TestbedConfig};

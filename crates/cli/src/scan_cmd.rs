@@ -1,0 +1,652 @@
+//! `mxscan scan`: raw flags → validated settings → the engine, the writer and the progress
+//! display. Everything measured is decided in the library crates; this file only wires.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use governor::{Quota, RateLimiter};
+use mxscan_engine::politeness::{Politeness, PolitenessConfig};
+use mxscan_engine::scan::{Counters, Engine, Job, ScanSettings};
+use mxscan_ingest::{Ingest, IngestOptions, Input, Shard};
+use mxscan_probe::blocklist::Blocklist;
+use mxscan_probe::cert::TrustStore;
+use mxscan_probe::dialer::Dialer;
+use mxscan_probe::dns::{Dns, DnsConfig, Nameservers, RateHook};
+use mxscan_probe::fetch::FetchOptions;
+use mxscan_probe::smtp_probe::ProbeOptions;
+use mxscan_smtp::EhloName;
+use mxscan_store::manifest::{InputInfo, Manifest, SurveyStatus};
+use mxscan_store::survey::{ResumeOptions, create_survey, open_for_resume};
+use mxscan_store::writer::{SurveyWriter, WriterOptions};
+use rustls_pki_types::{CertificateDer, UnixTime};
+use tokio::sync::mpsc;
+
+use crate::UsageError;
+
+/// Scan domain lists: MX, STARTTLS, certificates, MTA-STS and TLS-RPT, into a survey of
+/// Parquet files (`ROOT/survey=<id>/`).
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Politeness: at most one connection at a time per address, --per-ip-interval between
+connections to one address, --per-prefix-interval per /24 (/48), --rate new connections
+per second overall. Every reserved/private range is blocked unless lifted with --allow
+(e.g. --allow 127.0.0.0/8 for the testbed). mxscan only says EHLO, STARTTLS and QUIT.
+
+Example against the testbed (see `mxscan testbed serve`):
+  mxscan scan --resolver 127.0.0.1:5353 --trust-anchor ca.pem --allow 127.0.0.0/8 \\
+      --smtp-port 2525 --https-port 8443 --out surveys list.csv")]
+pub struct ScanArgs {
+    /// Domain lists: plain, CSV with a `domain` column, or Tranco `rank,domain`; `.gz`
+    /// accepted; `-` for standard input.
+    #[arg(value_name = "INPUT", required_unless_present = "resume")]
+    pub inputs: Vec<String>,
+
+    /// Directory that holds surveys; this run creates ROOT/survey=<id>/.
+    #[arg(long, value_name = "ROOT", default_value = "surveys")]
+    pub out: PathBuf,
+    /// Survey id (default: the UTC start time, e.g. 2026-11-22T1000Z).
+    #[arg(long, value_name = "ID")]
+    pub survey_id: Option<String>,
+    /// Continue a partial survey: ROOT/survey=<id>. Domains already written are skipped and
+    /// probes already written are reused. Give the same INPUT lists again.
+    #[arg(long, value_name = "SURVEY_DIR")]
+    pub resume: Option<PathBuf>,
+
+    /// DNS resolver to use, IP[:PORT] (repeatable; default: /etc/resolv.conf).
+    #[arg(long = "resolver", value_name = "IP[:PORT]")]
+    pub resolvers: Vec<String>,
+    /// DNS queries per second at most.
+    #[arg(long, default_value_t = 500.0, value_name = "QPS")]
+    pub dns_rate: f64,
+    /// DNS queries in flight at most.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub dns_concurrency: usize,
+    /// Timeout of one DNS query attempt, seconds.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub dns_timeout: f64,
+    /// Attempts per DNS lookup (timeouts are retried with backoff).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub dns_attempts: u32,
+
+    /// New connections per second, over all destinations.
+    #[arg(long, default_value_t = 100.0, value_name = "PER_SEC")]
+    pub rate: f64,
+    /// Minimum seconds between connections to one address.
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    pub per_ip_interval: f64,
+    /// Minimum seconds between connections into one /24 (IPv4) or /48 (IPv6).
+    #[arg(long, default_value_t = 0.1, value_name = "SECS")]
+    pub per_prefix_interval: f64,
+    /// Connections (SMTP probes and policy fetches) in flight at most.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub concurrency: usize,
+    /// Domains in flight at most (default: 4 × --concurrency).
+    #[arg(long, value_name = "N")]
+    pub domain_concurrency: Option<usize>,
+
+    /// MX exchanges considered per domain.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub max_mx: usize,
+    /// Also resolve AAAA records and probe IPv6 addresses.
+    #[arg(long)]
+    pub ipv6: bool,
+    /// The name mxscan gives in EHLO: a name of the scanning host with a web page that
+    /// explains the survey and how to opt out.
+    #[arg(long, value_name = "NAME", default_value = "mxscan.invalid")]
+    pub ehlo_name: String,
+
+    /// Extra trust anchors (PEM). Self-signed CA certificates become anchors; other CA
+    /// certificates are known intermediates (they tell an incomplete chain from an unknown
+    /// issuer). Repeatable.
+    #[arg(long = "trust-anchor", value_name = "PEM")]
+    pub trust_anchors: Vec<PathBuf>,
+    /// Never contact these addresses: a file with one CIDR or address per line, `#`
+    /// comments. Repeatable.
+    #[arg(long = "blocklist", value_name = "FILE")]
+    pub blocklists: Vec<PathBuf>,
+    /// Lift the default block of reserved ranges for this CIDR only (e.g. 127.0.0.0/8 for
+    /// the testbed). Never lifts a --blocklist entry. Repeatable.
+    #[arg(long = "allow", value_name = "CIDR")]
+    pub allow: Vec<String>,
+    /// Lift the default block of every reserved/private range (testing only).
+    #[arg(long)]
+    pub allow_private: bool,
+
+    /// Scan only shard K of N (1-based): N machines with K = 1..N cover the list exactly once.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+
+    /// Seconds to wait for the TCP connect.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    pub connect_timeout: f64,
+    /// Seconds to wait for the full SMTP greeting (postscreen delays greetings by 6 s+).
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub greeting_timeout: f64,
+    /// Seconds to wait for each reply after the greeting.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub command_timeout: f64,
+    /// Seconds for the TLS handshake.
+    #[arg(long, default_value_t = 20.0, value_name = "SECS")]
+    pub tls_timeout: f64,
+    /// Seconds for one whole SMTP probe.
+    #[arg(long, default_value_t = 90.0, value_name = "SECS")]
+    pub probe_timeout: f64,
+    /// Seconds for one whole MTA-STS policy fetch (RFC 8461 §3.3 suggests 60 s at most).
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub fetch_timeout: f64,
+
+    /// Seconds that in-flight domains get to finish after Ctrl-C / SIGTERM.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub grace: f64,
+    /// Progress display: auto (bars on a terminal, a status line every 10 s otherwise),
+    /// bars, lines, none.
+    #[arg(long, default_value = "auto", value_name = "MODE")]
+    pub progress: String,
+
+    /// SMTP port to probe (testing only; real mail servers listen on 25).
+    #[arg(long, default_value_t = 25, hide_short_help = true)]
+    pub smtp_port: u16,
+    /// HTTPS port for policy fetches (testing only; RFC 8461 uses 443).
+    #[arg(long, default_value_t = 443, hide_short_help = true)]
+    pub https_port: u16,
+}
+
+fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
+    if !(v.is_finite() && v > 0.0 && v < 86_400.0) {
+        return Err(UsageError(format!(
+            "--{name} must be a positive number of seconds, got {v}"
+        ))
+        .into());
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// The interval flags may be 0 (no interval), unlike the timeouts.
+fn interval(name: &str, v: f64) -> anyhow::Result<Duration> {
+    if v == 0.0 {
+        return Ok(Duration::ZERO);
+    }
+    secs(name, v)
+}
+
+/// Raise the open-file limit to the hard limit: thousands of connections need descriptors.
+fn raise_nofile() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not raise the open-file limit");
+            0
+        }
+    }
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(scan(args))
+}
+
+async fn scan(args: ScanArgs) -> anyhow::Result<()> {
+    // 1. Validate every flag before touching the disk or the network.
+    let ehlo_name = EhloName::new(&args.ehlo_name)
+        .map_err(|e| UsageError(format!("--ehlo-name {:?}: {e}", args.ehlo_name)))?;
+    let nameservers = if args.resolvers.is_empty() {
+        Nameservers::System
+    } else {
+        Nameservers::parse_list(&args.resolvers)
+            .map_err(|e| UsageError(format!("--resolver: {e}")))?
+    };
+    let mut blocklist = Blocklist::new().allow_private(args.allow_private);
+    for cidr in &args.allow {
+        blocklist = blocklist
+            .allow_str(cidr)
+            .map_err(|e| UsageError(format!("--allow {cidr}: {e}")))?;
+    }
+    for file in &args.blocklists {
+        blocklist = blocklist
+            .block_file(file)
+            .map_err(|e| UsageError(format!("--blocklist: {e}")))?;
+    }
+    let trust = TrustStore::new(&args.trust_anchors)
+        .map_err(|e| UsageError(format!("--trust-anchor: {e}")))?;
+    if args.concurrency == 0 || args.max_mx == 0 {
+        bail!(UsageError(
+            "--concurrency and --max-mx must be at least 1".into()
+        ));
+    }
+    let positive = |v: f64| v > 0.0 && v.is_finite();
+    if !positive(args.rate) || !positive(args.dns_rate) {
+        bail!(UsageError("--rate and --dns-rate must be positive".into()));
+    }
+    let progress_mode = match args.progress.as_str() {
+        "auto" if std::io::stderr().is_terminal() => Progress::Bars,
+        "auto" | "lines" => Progress::Lines,
+        "bars" => Progress::Bars,
+        "none" => Progress::None,
+        other => bail!(UsageError(format!(
+            "--progress {other}: expected auto, bars, lines or none"
+        ))),
+    };
+    let politeness = PolitenessConfig {
+        rate: args.rate,
+        per_ip_interval: interval("per-ip-interval", args.per_ip_interval)?,
+        per_prefix_interval: interval("per-prefix-interval", args.per_prefix_interval)?,
+    };
+    let started = time::OffsetDateTime::now_utc();
+    let at =
+        UnixTime::since_unix_epoch(Duration::from_secs(started.unix_timestamp().max(0) as u64));
+    let nofile = raise_nofile();
+
+    // 2. The survey: new, or resumed.
+    let config_json = serde_json::json!({
+        "resolvers": args.resolvers,
+        "dns_rate": args.dns_rate,
+        "dns_concurrency": args.dns_concurrency,
+        "rate": args.rate,
+        "per_ip_interval_s": args.per_ip_interval,
+        "per_prefix_interval_s": args.per_prefix_interval,
+        "concurrency": args.concurrency,
+        "max_mx": args.max_mx,
+        "ipv6": args.ipv6,
+        "ehlo_name": args.ehlo_name,
+        "trust_anchors": args.trust_anchors,
+        "blocklists": args.blocklists,
+        "allow": args.allow,
+        "allow_private": args.allow_private,
+        "shard": args.shard.map(|s| s.to_string()),
+        "timeouts_s": {
+            "connect": args.connect_timeout, "greeting": args.greeting_timeout,
+            "command": args.command_timeout, "tls": args.tls_timeout,
+            "probe": args.probe_timeout, "fetch": args.fetch_timeout,
+        },
+        "smtp_port": args.smtp_port,
+        "https_port": args.https_port,
+        "nofile_limit": nofile,
+    });
+    let (survey, index) = match &args.resume {
+        Some(dir) => {
+            let (survey, index) = open_for_resume(dir, ResumeOptions::default())
+                .map_err(|e| UsageError(format!("--resume {}: {e}", dir.display())))?;
+            eprintln!(
+                "resuming {}: {} domains and {} probes already written",
+                survey.dir.display(),
+                index.domains.len(),
+                index.probes.len()
+            );
+            (survey, Some(index))
+        }
+        None => {
+            let mut template = Manifest::new("", "");
+            template.mxscan_version = env!("CARGO_PKG_VERSION").to_string();
+            template.config = config_json.clone();
+            template.input = InputInfo {
+                path: args.inputs.first().cloned(),
+                paths: args.inputs.clone(),
+                sha256: None,
+                domains: None,
+            };
+            let survey = create_survey(&args.out, args.survey_id.as_deref(), started, template)
+                .with_context(|| format!("creating a survey under {}", args.out.display()))?;
+            (survey, None)
+        }
+    };
+    let inputs: Vec<String> = if args.inputs.is_empty() {
+        survey.manifest.input.paths.clone()
+    } else {
+        args.inputs.clone()
+    };
+    if inputs.is_empty() {
+        bail!(UsageError(
+            "no INPUT given and the survey manifest names none".into()
+        ));
+    }
+    let stdin_inputs = inputs.iter().filter(|i| i.as_str() == "-").count();
+    if stdin_inputs > 1 {
+        bail!(UsageError("`-` (standard input) may be given once".into()));
+    }
+
+    // 3. The machinery.
+    let dns_limiter = Arc::new(RateLimiter::direct(
+        Quota::with_period(Duration::from_secs_f64(1.0 / args.dns_rate)).expect("positive period"),
+    ));
+    let hook: RateHook = Arc::new(move || {
+        let l = Arc::clone(&dns_limiter);
+        Box::pin(async move { l.until_ready().await })
+    });
+    let dns = Dns::new(
+        DnsConfig {
+            nameservers,
+            timeout: secs("dns-timeout", args.dns_timeout)?,
+            attempts: args.dns_attempts.max(1),
+            max_concurrent: args.dns_concurrency.max(1),
+            ..DnsConfig::default()
+        },
+        Some(hook),
+    )
+    .map_err(|e| UsageError(format!("DNS resolver: {e}")))?;
+    let dns = Arc::new(dns);
+    let dialer =
+        Arc::new(Dialer::new(Arc::new(blocklist)).with_ports(args.smtp_port, args.https_port));
+    let trust = Arc::new(trust);
+    let tls = mxscan_probe::tls::client_config(&[]).context("TLS client configuration")?;
+    let mut smtp = ProbeOptions::new(ehlo_name, Arc::clone(&tls));
+    smtp.connect_timeout = secs("connect-timeout", args.connect_timeout)?;
+    smtp.greeting_timeout = secs("greeting-timeout", args.greeting_timeout)?;
+    smtp.command_timeout = secs("command-timeout", args.command_timeout)?;
+    smtp.tls_timeout = secs("tls-timeout", args.tls_timeout)?;
+    smtp.total_timeout = secs("probe-timeout", args.probe_timeout)?;
+    let http_tls =
+        mxscan_probe::tls::client_config(&[b"http/1.1"]).context("TLS client configuration")?;
+    let mut fetch = FetchOptions::new(http_tls);
+    fetch.timeout = secs("fetch-timeout", args.fetch_timeout)?;
+    fetch.connect_timeout = smtp.connect_timeout;
+    fetch.at = at;
+    let settings = ScanSettings {
+        survey_id: survey.id.clone(),
+        at,
+        max_mx: args.max_mx,
+        ipv6: args.ipv6,
+        concurrency: args.concurrency,
+        domain_concurrency: args
+            .domain_concurrency
+            .unwrap_or(args.concurrency * 4)
+            .max(1),
+        smtp,
+        fetch,
+    };
+
+    let mut writer_opts = WriterOptions::default();
+    if let Some(index) = &index {
+        writer_opts.resume = Some(index.seed());
+    }
+    let (writer, writer_handle) = SurveyWriter::spawn(&survey.dir, &survey.id, writer_opts)
+        .with_context(|| format!("opening {} for writing", survey.dir.display()))?;
+    let gate = Arc::new(Politeness::new(politeness));
+    let mut engine = Engine::new(
+        settings,
+        Arc::clone(&dns),
+        Arc::clone(&dialer),
+        Arc::clone(&trust),
+        gate,
+        writer,
+    );
+    if let Some(index) = index {
+        let ders = load_cert_ders(&survey.dir)?;
+        for row in index.probes.values() {
+            if row.port != args.smtp_port {
+                continue;
+            }
+            let chain: Vec<CertificateDer<'static>> = row
+                .chain_sha256
+                .iter()
+                .filter_map(|h| ders.get(h).map(|d| CertificateDer::from(d.clone())))
+                .collect();
+            engine.seed_probe(row, &chain);
+        }
+        engine = engine.with_skip(index.domains);
+    }
+    let engine = Arc::new(engine);
+    let counters = engine.counters();
+
+    // 4. Ingest on a blocking thread, feeding a bounded channel.
+    let (tx, rx) = mpsc::channel::<Job>(1024);
+    let ingest_inputs: Vec<Input> = inputs.iter().map(|i| Input::from_arg(i)).collect();
+    let shard = args.shard;
+    let ingest_task = tokio::task::spawn_blocking(move || {
+        let mut ingest = Ingest::new(
+            ingest_inputs,
+            IngestOptions {
+                shard,
+                ..IngestOptions::default()
+            },
+        );
+        let mut shown = 0u64;
+        for item in ingest.by_ref() {
+            match item {
+                Ok(entry) => {
+                    let job = Job {
+                        domain: entry.domain,
+                        rank: entry.rank,
+                    };
+                    if tx.blocking_send(job).is_err() {
+                        break; // the engine stopped taking domains
+                    }
+                }
+                Err(e) => {
+                    shown += 1;
+                    if shown <= 200 {
+                        eprintln!("mxscan: skipped: {e}");
+                    } else if shown == 201 {
+                        eprintln!("mxscan: more skipped lines not shown (counts at the end)");
+                    }
+                }
+            }
+        }
+        ingest.into_stats()
+    });
+
+    // 5. Signals: first = stop taking domains and finish; second = leave now.
+    let stop = Arc::new(AtomicBool::new(false));
+    spawn_signal_handler(Arc::clone(&stop));
+
+    let t0 = Instant::now();
+    let progress = spawn_progress(progress_mode, Arc::clone(&counters), t0);
+    let grace = secs("grace", args.grace)?;
+    let run = tokio::spawn(Arc::clone(&engine).run(rx, Arc::clone(&stop)));
+    let run_abort = run.abort_handle();
+    let report = {
+        let stop = Arc::clone(&stop);
+        tokio::select! {
+            r = run => r.context("the engine task failed")?,
+            _ = async move {
+                while !stop.load(Ordering::Relaxed) { tokio::time::sleep(Duration::from_millis(100)).await; }
+                tokio::time::sleep(grace).await;
+            } => {
+                eprintln!("mxscan: grace period over; abandoning the domains still in flight");
+                run_abort.abort();
+                mxscan_engine::scan::RunReport { domains: counters.domains_done.load(Ordering::Relaxed), probes: counters.probes.load(Ordering::Relaxed), interrupted: true }
+            }
+        }
+    };
+    progress.abort();
+    drop(engine);
+
+    let interrupted = report.interrupted || stop.load(Ordering::Relaxed);
+    let stats = if interrupted {
+        None
+    } else {
+        Some(ingest_task.await.context("the ingest thread failed")?)
+    };
+    let status = if interrupted {
+        SurveyStatus::Partial
+    } else {
+        SurveyStatus::Complete
+    };
+    let wrote = writer_handle
+        .finish(status)
+        .await
+        .context("finishing the survey files")?;
+
+    // 6. The input facts into the manifest (the writer has finished with it).
+    if let Some(stats) = &stats {
+        let mut manifest = Manifest::load(&survey.dir)?;
+        manifest.input.paths = inputs.clone();
+        manifest.input.path = inputs.first().cloned();
+        manifest.input.domains = Some(stats.total.accepted);
+        manifest.input.sha256 = match stats.inputs.as_slice() {
+            [one] => one.sha256.clone(),
+            _ => None,
+        };
+        manifest.store(&survey.dir)?;
+        let t = &stats.total;
+        eprintln!(
+            "input: {} lines read, {} accepted, {} duplicates, {} rejected{}",
+            t.read,
+            t.accepted,
+            t.duplicates,
+            t.rejected,
+            if t.other_shard > 0 {
+                format!(", {} in other shards", t.other_shard)
+            } else {
+                String::new()
+            }
+        );
+        if stats.inputs_failed() > 0 {
+            eprintln!(
+                "mxscan: {} input(s) could not be read completely (see above)",
+                stats.inputs_failed()
+            );
+        }
+    }
+    let c = &counters;
+    let elapsed = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "{} {}: {} domains in {:.1} s ({:.0}/s), {} probes (STARTTLS ok {}, failed {}), {} blocked, {} policies fetched ({} ok), {} DNS queries",
+        if interrupted { "partial" } else { "complete" },
+        survey.dir.display(),
+        c.domains_done.load(Ordering::Relaxed),
+        elapsed,
+        c.domains_done.load(Ordering::Relaxed) as f64 / elapsed.max(0.001),
+        c.probes.load(Ordering::Relaxed),
+        c.starttls_ok.load(Ordering::Relaxed),
+        c.starttls_failed.load(Ordering::Relaxed),
+        c.blocked.load(Ordering::Relaxed),
+        c.policies_fetched.load(Ordering::Relaxed),
+        c.policies_ok.load(Ordering::Relaxed),
+        dns.queries_sent(),
+    );
+    tracing::debug!(?wrote, "writer report");
+    println!("{}", survey.dir.display());
+    if interrupted {
+        eprintln!(
+            "resume with: mxscan scan --resume {} [same options]",
+            survey.dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// sha256 → DER of every certificate a resumed survey holds.
+fn load_cert_ders(dir: &Path) -> anyhow::Result<HashMap<String, Vec<u8>>> {
+    let rows = mxscan_store::reader::read_certs(dir)
+        .with_context(|| format!("reading certs of {}", dir.display()))?;
+    Ok(rows.into_iter().map(|r| (r.sha256, r.der)).collect())
+}
+
+fn spawn_signal_handler(stop: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            #[cfg(unix)]
+            let got = tokio::select! {
+                r = tokio::signal::ctrl_c() => r.is_ok(),
+                r = async { match term.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => r.is_some(),
+            };
+            #[cfg(not(unix))]
+            let got = tokio::signal::ctrl_c().await.is_ok();
+            if !got {
+                return;
+            }
+            if stop.swap(true, Ordering::SeqCst) {
+                eprintln!(
+                    "\nmxscan: second interrupt: leaving now (closed part files stay readable)"
+                );
+                std::process::exit(130);
+            }
+            eprintln!(
+                "\nmxscan: interrupted: finishing domains in flight (interrupt again to leave now)"
+            );
+        }
+    });
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    Bars,
+    Lines,
+    None,
+}
+
+fn spawn_progress(mode: Progress, c: Arc<Counters>, t0: Instant) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let line = |c: &Counters| {
+            let done = c.domains_done.load(Ordering::Relaxed);
+            let el = t0.elapsed().as_secs_f64().max(0.001);
+            format!(
+                "{done} domains ({:.0}/s), {} in flight | probes {} ({} in flight) | STARTTLS ok {} failed {} | blocked {} | policies {} ({} ok)",
+                done as f64 / el,
+                c.domains_started
+                    .load(Ordering::Relaxed)
+                    .saturating_sub(done),
+                c.probes.load(Ordering::Relaxed),
+                c.probes_in_flight.load(Ordering::Relaxed),
+                c.starttls_ok.load(Ordering::Relaxed),
+                c.starttls_failed.load(Ordering::Relaxed),
+                c.blocked.load(Ordering::Relaxed),
+                c.policies_fetched.load(Ordering::Relaxed),
+                c.policies_ok.load(Ordering::Relaxed),
+            )
+        };
+        match mode {
+            Progress::None => {}
+            Progress::Lines => loop {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                eprintln!("[{:>6.0}s] {}", t0.elapsed().as_secs_f64(), line(&c));
+            },
+            Progress::Bars => {
+                let multi = indicatif::MultiProgress::new();
+                let style = indicatif::ProgressStyle::with_template(
+                    "{prefix:>8} {spinner} {pos:>9} {per_sec:>10}  {msg}",
+                )
+                .expect("valid template");
+                let domains = multi.add(
+                    indicatif::ProgressBar::no_length()
+                        .with_style(style.clone())
+                        .with_prefix("domains"),
+                );
+                let probes = multi.add(
+                    indicatif::ProgressBar::no_length()
+                        .with_style(style.clone())
+                        .with_prefix("probes"),
+                );
+                let fetches = multi.add(
+                    indicatif::ProgressBar::no_length()
+                        .with_style(style)
+                        .with_prefix("policies"),
+                );
+                loop {
+                    let done = c.domains_done.load(Ordering::Relaxed);
+                    domains.set_position(done);
+                    domains.set_message(format!(
+                        "{} in flight, {} DNS failures",
+                        c.domains_started
+                            .load(Ordering::Relaxed)
+                            .saturating_sub(done),
+                        c.dns_failed.load(Ordering::Relaxed)
+                    ));
+                    probes.set_position(c.probes.load(Ordering::Relaxed));
+                    probes.set_message(format!(
+                        "{} in flight | STARTTLS ok {} failed {} | blocked {}",
+                        c.probes_in_flight.load(Ordering::Relaxed),
+                        c.starttls_ok.load(Ordering::Relaxed),
+                        c.starttls_failed.load(Ordering::Relaxed),
+                        c.blocked.load(Ordering::Relaxed)
+                    ));
+                    fetches.set_position(c.policies_fetched.load(Ordering::Relaxed));
+                    fetches.set_message(format!("{} ok", c.policies_ok.load(Ordering::Relaxed)));
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+    })
+}

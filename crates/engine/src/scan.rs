@@ -1,0 +1,540 @@
+//! The scheduler: streams domains through DNS, the shared SMTP probes, the policy fetch and
+//! evaluation, and hands rows to the store.
+//!
+//! # Shape
+//! The input arrives on a bounded channel (ingest runs on a blocking thread). Each domain
+//! becomes one task; at most `domain_concurrency` domain tasks exist at a time, so memory is
+//! bounded whatever the length of the list. A domain task:
+//! 1. asks DNS for the MX, `_mta-sts` and `_smtp._tls` records at once (and the domain's own
+//!    address when there is no MX: RFC 5321 §5.1 implicit MX);
+//! 2. resolves every exchange (capped at `max_mx`) and, for every address, either records it
+//!    as blocked (never dialled) or awaits the address's SMTP probe through the
+//!    [`ProbeCache`]: the first domain to need an address starts its probe, every later one
+//!    awaits the same result — one probe per address per survey, and a waiting domain holds
+//!    no thread and no probe slot;
+//! 3. fetches the MTA-STS policy when the record is valid (RFC 8461 §3.3), concurrently with
+//!    the probes;
+//! 4. evaluates ([`crate::evaluate`]) and sends the domain row with its mx rows in one message.
+//!
+//! Probes and fetches pass the politeness gate ([`crate::politeness`]) and a global cap on
+//! connections in flight (`concurrency`). Probe rows and certificate rows are written when a
+//! probe finishes, so they always precede the domains that refer to them (the store's
+//! exactly-once resume contract).
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use mxscan_probe::cert::{TrustStore, parse_cert};
+use mxscan_probe::dialer::Dialer;
+use mxscan_probe::dns::{AddrAnswer, Dns, DnsStatus};
+use mxscan_probe::fetch::{FetchOptions, fetch_policy};
+use mxscan_probe::smtp_probe::{ProbeOptions, ProbeOutcome, probe_smtp};
+use mxscan_store::rows::{CertRow, ProbeRow};
+use mxscan_store::timestamp::{TimestampMs, TimestampS};
+use mxscan_store::writer::SurveyWriter;
+use rustls_pki_types::{CertificateDer, UnixTime};
+use tokio::sync::{OnceCell, Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use crate::chain::ChainFacts;
+use crate::evaluate::{
+    DomainObs, ExchangeObs, HostResult, HostView, PolicyFetch, evaluate, mail_hosts, needs_fallback,
+};
+use crate::politeness::Politeness;
+
+/// One domain to scan, as ingest delivers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Normalised domain.
+    pub domain: String,
+    /// Rank in the input list.
+    pub rank: Option<u64>,
+}
+
+/// The validated runtime settings of a scan.
+#[derive(Debug, Clone)]
+pub struct ScanSettings {
+    /// Survey id written into every row.
+    pub survey_id: String,
+    /// The survey's timestamp: certificates are judged at this instant.
+    pub at: UnixTime,
+    /// MX exchanges considered per domain (RFC 5321 allows many; real domains have ≤ 10).
+    pub max_mx: usize,
+    /// Also resolve and probe IPv6 addresses.
+    pub ipv6: bool,
+    /// Connections (SMTP probes + policy fetches) in flight at once.
+    pub concurrency: usize,
+    /// Domain tasks in flight at once (each mostly waits on DNS or on a shared probe).
+    pub domain_concurrency: usize,
+    /// SMTP probe settings (EHLO name, deadlines, caps).
+    pub smtp: ProbeOptions,
+    /// Policy fetch settings (deadlines, caps, TLS config).
+    pub fetch: FetchOptions,
+}
+
+/// Live counters for progress display and the final line.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Domains taken from the input.
+    pub domains_started: AtomicU64,
+    /// Domains whose rows were handed to the writer.
+    pub domains_done: AtomicU64,
+    /// Domains skipped because a resumed survey already has them.
+    pub domains_skipped: AtomicU64,
+    /// Domains whose MX/address lookup failed (not ok).
+    pub dns_failed: AtomicU64,
+    /// SMTP probes made in this run.
+    pub probes: AtomicU64,
+    /// Probes in flight.
+    pub probes_in_flight: AtomicU64,
+    /// Probes that completed TLS.
+    pub starttls_ok: AtomicU64,
+    /// Probes that ended otherwise (no STARTTLS, rejected, failed, unreachable).
+    pub starttls_failed: AtomicU64,
+    /// Addresses recorded as blocked (per mx row).
+    pub blocked: AtomicU64,
+    /// Policy fetches made.
+    pub policies_fetched: AtomicU64,
+    /// Policy fetches that produced a body.
+    pub policies_ok: AtomicU64,
+}
+
+impl Counters {
+    fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One shared probe result per address for the whole survey.
+#[derive(Debug, Default)]
+pub struct ProbeCache {
+    map: Mutex<HashMap<IpAddr, Arc<OnceCell<Arc<HostResult>>>>>,
+}
+
+impl ProbeCache {
+    /// The cell for `addr` (created empty on first use).
+    fn cell(&self, addr: IpAddr) -> Arc<OnceCell<Arc<HostResult>>> {
+        let mut map = self.map.lock().expect("probe cache poisoned");
+        Arc::clone(map.entry(addr).or_default())
+    }
+
+    /// Record a result known in advance (a probe committed by an earlier run of the survey).
+    pub fn seed(&self, addr: IpAddr, result: HostResult) {
+        let cell = self.cell(addr);
+        let _ = cell.set(Arc::new(result));
+    }
+
+    /// Addresses known (probed, being probed, or seeded).
+    pub fn len(&self) -> usize {
+        self.map.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// True when no address is known.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    /// Domains written in this run.
+    pub domains: u64,
+    /// Probes made in this run.
+    pub probes: u64,
+    /// True when the run stopped before the input ended (Ctrl-C / SIGTERM).
+    pub interrupted: bool,
+}
+
+/// The engine. Build once per survey; [`Engine::run`] consumes the input.
+#[derive(Debug)]
+pub struct Engine {
+    settings: ScanSettings,
+    dns: Arc<Dns>,
+    dialer: Arc<Dialer>,
+    trust: Arc<TrustStore>,
+    gate: Arc<Politeness>,
+    probes: ProbeCache,
+    connections: Semaphore,
+    certs_seen: Mutex<HashSet<[u8; 32]>>,
+    writer: SurveyWriter,
+    counters: Arc<Counters>,
+    skip: HashSet<String>,
+}
+
+impl Engine {
+    /// An engine writing through `writer`. `skip` holds the domains a resumed survey has.
+    pub fn new(
+        settings: ScanSettings,
+        dns: Arc<Dns>,
+        dialer: Arc<Dialer>,
+        trust: Arc<TrustStore>,
+        gate: Arc<Politeness>,
+        writer: SurveyWriter,
+    ) -> Engine {
+        let connections = Semaphore::new(settings.concurrency.max(1));
+        Engine {
+            settings,
+            dns,
+            dialer,
+            trust,
+            gate,
+            probes: ProbeCache::default(),
+            connections,
+            certs_seen: Mutex::new(HashSet::new()),
+            writer,
+            counters: Arc::new(Counters::default()),
+            skip: HashSet::new(),
+        }
+    }
+
+    /// Domains to skip (already written by an earlier run of this survey).
+    pub fn with_skip(mut self, skip: HashSet<String>) -> Engine {
+        self.skip = skip;
+        self
+    }
+
+    /// Reuse a probe committed by an earlier run: its row and the DER of its chain.
+    pub fn seed_probe(&self, row: &ProbeRow, chain: &[CertificateDer<'_>]) {
+        let Ok(addr) = row.address.parse::<IpAddr>() else {
+            return;
+        };
+        let chain_facts = (row.tls_version.is_some() && !chain.is_empty())
+            .then(|| ChainFacts::judge(&self.trust, chain, self.settings.at));
+        for c in chain {
+            self.note_cert(c.as_ref());
+        }
+        self.probes.seed(
+            addr,
+            HostResult {
+                status: row.status,
+                starttls: if row.ehlo_keywords.is_empty() && row.starttls_offered.is_none() {
+                    None
+                } else {
+                    row.starttls_offered
+                },
+                chain: chain_facts,
+            },
+        );
+    }
+
+    /// The live counters (for a progress display).
+    pub fn counters(&self) -> Arc<Counters> {
+        Arc::clone(&self.counters)
+    }
+
+    /// Scan every job from `input` until it closes or `stop` is set. Stopping means: take no
+    /// new domain, let the domains in flight finish (their rows are written), return.
+    pub async fn run(
+        self: Arc<Self>,
+        mut input: mpsc::Receiver<Job>,
+        stop: Arc<AtomicBool>,
+    ) -> RunReport {
+        let slots = Arc::new(Semaphore::new(self.settings.domain_concurrency.max(1)));
+        let mut tasks = JoinSet::new();
+        let mut interrupted = false;
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                interrupted = true;
+                break;
+            }
+            let job = tokio::select! {
+                job = input.recv() => job,
+                _ = wait_for(&stop) => { interrupted = true; break; }
+            };
+            let Some(job) = job else { break };
+            if self.skip.contains(&job.domain) {
+                Counters::bump(&self.counters.domains_skipped);
+                continue;
+            }
+            let slot = Arc::clone(&slots)
+                .acquire_owned()
+                .await
+                .expect("never closed");
+            Counters::bump(&self.counters.domains_started);
+            let engine = Arc::clone(&self);
+            tasks.spawn(async move {
+                engine.domain(job).await;
+                drop(slot);
+            });
+            while let Some(done) = tasks.try_join_next() {
+                log_panic(done);
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            log_panic(done);
+        }
+        RunReport {
+            domains: self.counters.domains_done.load(Ordering::Relaxed),
+            probes: self.counters.probes.load(Ordering::Relaxed),
+            interrupted,
+        }
+    }
+
+    /// Scan one domain and hand its rows to the writer.
+    async fn domain(&self, job: Job) {
+        let t0 = Instant::now();
+        let d = job.domain.as_str();
+        let (sts_name, tlsrpt_name) = (format!("_mta-sts.{d}"), format!("_smtp._tls.{d}"));
+        let (mx, sts_txt, tlsrpt_txt) = tokio::join!(
+            self.dns.mx(d),
+            self.dns.txt(&sts_name),
+            self.dns.txt(&tlsrpt_name),
+        );
+        let fallback = if needs_fallback(&mx) {
+            Some(self.addresses(d).await)
+        } else {
+            None
+        };
+        let hosts = mail_hosts(d, &mx, fallback.as_ref(), self.settings.max_mx);
+        if hosts.dns_status != "ok" {
+            Counters::bump(&self.counters.dns_failed);
+        }
+
+        let sts_valid = sts_txt.status == DnsStatus::Ok
+            && mxscan_policy::parse_sts_records(&sts_txt.records).status
+                == mxscan_policy::RecordStatus::Valid;
+        let exchanges_fut = async {
+            let mut out = Vec::with_capacity(hosts.exchanges.len());
+            let futs = hosts.exchanges.iter().map(|(exchange, preference)| {
+                let implicit = hosts.implicit_mx;
+                let fallback = fallback.clone();
+                async move {
+                    let addrs = match (implicit, fallback) {
+                        (true, Some(a)) => a,
+                        _ => self.addresses(exchange).await,
+                    };
+                    self.exchange(exchange.clone(), *preference, addrs).await
+                }
+            });
+            for ex in join_all(futs).await {
+                out.push(ex);
+            }
+            out
+        };
+        let fetch_fut = async {
+            if sts_valid {
+                Some(self.fetch(d).await)
+            } else {
+                None
+            }
+        };
+        let (exchanges, fetch) = tokio::join!(exchanges_fut, fetch_fut);
+
+        let obs = DomainObs {
+            rank: job.rank,
+            domain: job.domain.clone(),
+            mx,
+            fallback,
+            exchanges,
+            sts_txt,
+            tlsrpt_txt,
+            fetch,
+            elapsed_ms: u32::try_from(t0.elapsed().as_millis()).unwrap_or(u32::MAX),
+        };
+        let (row, mx_rows) = evaluate(&self.settings.survey_id, &obs, self.settings.max_mx);
+        let blocked = mx_rows.iter().filter(|r| r.blocked).count() as u64;
+        self.counters.blocked.fetch_add(blocked, Ordering::Relaxed);
+        if let Err(e) = self.writer.domain(row, mx_rows).await {
+            tracing::error!(domain = d, error = %e, "writer refused a domain row");
+        }
+        Counters::bump(&self.counters.domains_done);
+    }
+
+    /// A and (with `ipv6`) AAAA of `name`, merged; the status is the A lookup's unless only
+    /// the AAAA lookup found addresses.
+    async fn addresses(&self, name: &str) -> AddrAnswer {
+        if !self.settings.ipv6 {
+            return self.dns.ipv4(name).await;
+        }
+        let (mut a, aaaa) = tokio::join!(self.dns.ipv4(name), self.dns.ipv6(name));
+        if a.status != DnsStatus::Ok && aaaa.status == DnsStatus::Ok {
+            return aaaa;
+        }
+        a.addrs.extend(aaaa.addrs);
+        a
+    }
+
+    /// The hosts behind one exchange: blocked addresses are recorded, never dialled.
+    async fn exchange(&self, exchange: String, preference: u16, addrs: AddrAnswer) -> ExchangeObs {
+        let futs = addrs.addrs.iter().map(|&addr| {
+            let exchange = exchange.as_str();
+            async move {
+                if self.dialer.check(addr).is_blocked() {
+                    (addr, HostView::Blocked)
+                } else {
+                    (addr, HostView::Probed(self.host(addr, exchange).await))
+                }
+            }
+        });
+        let hosts = join_all(futs).await;
+        let hosts = if addrs.status == DnsStatus::Ok {
+            hosts
+        } else {
+            Vec::new()
+        };
+        ExchangeObs {
+            exchange,
+            preference,
+            addrs,
+            hosts,
+        }
+    }
+
+    /// The shared probe result for `addr`: probe it if nobody has, else await theirs.
+    async fn host(&self, addr: IpAddr, sni: &str) -> Arc<HostResult> {
+        let cell = self.probes.cell(addr);
+        Arc::clone(cell.get_or_init(|| self.probe(addr, sni.to_string())).await)
+    }
+
+    /// Probe `addr` once: politeness, the SMTP conversation, rows for probes and certs.
+    async fn probe(&self, addr: IpAddr, sni: String) -> Arc<HostResult> {
+        let _slot = self.connections.acquire().await.expect("never closed");
+        let _permit = self.gate.acquire(addr).await;
+        self.counters
+            .probes_in_flight
+            .fetch_add(1, Ordering::Relaxed);
+        let outcome = probe_smtp(addr, &sni, &self.settings.smtp, &self.dialer).await;
+        self.counters
+            .probes_in_flight
+            .fetch_sub(1, Ordering::Relaxed);
+        Counters::bump(&self.counters.probes);
+        let tls_done = outcome.tls.is_some();
+        Counters::bump(if tls_done {
+            &self.counters.starttls_ok
+        } else {
+            &self.counters.starttls_failed
+        });
+
+        let chain: Vec<CertificateDer<'static>> = outcome
+            .tls
+            .as_ref()
+            .map(|t| t.chain.clone())
+            .unwrap_or_default();
+        for c in &chain {
+            if self.note_cert(c.as_ref())
+                && let Some(row) = cert_row(&self.settings.survey_id, c.as_ref())
+                && let Err(e) = self.writer.cert(row).await
+            {
+                tracing::error!(error = %e, "writer refused a cert row");
+            }
+        }
+        let result = HostResult {
+            status: outcome.status.as_str(),
+            starttls: outcome.starttls_offered,
+            chain: tls_done.then(|| ChainFacts::judge(&self.trust, &chain, self.settings.at)),
+        };
+        let row = probe_row(&self.settings.survey_id, &outcome);
+        if let Err(e) = self.writer.probe(row).await {
+            tracing::error!(error = %e, "writer refused a probe row");
+        }
+        Arc::new(result)
+    }
+
+    /// True the first time a certificate is seen in this survey.
+    fn note_cert(&self, der: &[u8]) -> bool {
+        use sha2::{Digest, Sha256};
+        let h: [u8; 32] = Sha256::digest(der).into();
+        self.certs_seen.lock().expect("cert set poisoned").insert(h)
+    }
+
+    /// The MTA-STS policy fetch, under the connection cap.
+    async fn fetch(&self, domain: &str) -> PolicyFetch {
+        let _slot = self.connections.acquire().await.expect("never closed");
+        Counters::bump(&self.counters.policies_fetched);
+        let out = fetch_policy(
+            domain,
+            &self.dns,
+            &self.dialer,
+            &self.trust,
+            &self.settings.fetch,
+        )
+        .await;
+        if out.error.is_none() {
+            Counters::bump(&self.counters.policies_ok);
+        }
+        PolicyFetch {
+            error: out.error.map(|e| e.as_str()),
+            http_status: out.http_status,
+            content_type: out.content_type.clone(),
+            body: out.body.unwrap_or_default(),
+        }
+    }
+}
+
+/// Resolve when `stop` becomes true (polled: the flag is set from a signal handler).
+async fn wait_for(stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn log_panic(r: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = r
+        && e.is_panic()
+    {
+        tracing::error!(error = %e, "a domain task panicked");
+    }
+}
+
+/// The `probes` row of one probe.
+fn probe_row(survey_id: &str, o: &ProbeOutcome) -> ProbeRow {
+    let tls = o.tls.as_ref();
+    ProbeRow {
+        survey_id: survey_id.to_string(),
+        address: o.address.to_string(),
+        port: o.port,
+        sni: Some(o.sni.clone()),
+        status: o.status.as_str(),
+        banner: o.banner.clone(),
+        ehlo_keywords: o.ehlo_keywords.clone(),
+        ehlo_keywords_tls: o.ehlo_keywords_tls.clone(),
+        starttls_offered: o.starttls_offered,
+        starttls_code: o.starttls_code,
+        bytes_after_starttls: o.bytes_after_starttls,
+        starttls_sample: (!o.after_starttls_sample.is_empty())
+            .then(|| o.after_starttls_sample.clone()),
+        tls_version: tls.and_then(|t| t.version.clone()),
+        cipher_suite: tls.and_then(|t| t.cipher_suite.clone()),
+        kx_group: tls.and_then(|t| t.kx_group.clone()),
+        chain_sha256: tls
+            .map(|t| {
+                t.chain
+                    .iter()
+                    .map(|c| mxscan_probe::cert::sha256_hex(c.as_ref()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        tls_error: o.tls_error.clone(),
+        started_at: TimestampMs(o.started_at_ms),
+        connect_ms: o.connect_ms,
+        greeting_ms: o.greeting_ms,
+        ehlo_ms: o.ehlo_ms,
+        tls_ms: o.tls_ms,
+        total_ms: Some(o.total_ms),
+    }
+}
+
+/// The `certs` row of one certificate; `None` when it does not parse (its hash is still in
+/// the probe's `chain_sha256`).
+fn cert_row(survey_id: &str, der: &[u8]) -> Option<CertRow> {
+    let info = parse_cert(der)?;
+    Some(CertRow {
+        survey_id: survey_id.to_string(),
+        sha256: info.sha256,
+        der: der.to_vec(),
+        subject: info.subject,
+        issuer: info.issuer,
+        san_dns: info.san_dns,
+        not_before: TimestampS(info.not_before),
+        not_after: TimestampS(info.not_after),
+        self_signed: info.self_signed,
+        key_type: info.key_type,
+        key_bits: info.key_bits,
+        signature_algorithm: info.signature_algorithm,
+    })
+}
