@@ -80,7 +80,10 @@ pub enum EhloReply {
     /// A normal multi-line `250` reply. `starttls` says whether `STARTTLS` is advertised.
     /// `padding_bytes` > 0 adds that many bytes of extra `250-X-PAD…` keyword lines, for the
     /// oversized-reply scenario (the scanner caps a reply at 64 KiB; the world uses ≥ 1 MiB).
-    Ok { starttls: bool, padding_bytes: usize },
+    Ok {
+        starttls: bool,
+        padding_bytes: usize,
+    },
     /// `550 5.7.1 <reason>` to EHLO (and to HELO), then wait for QUIT.
     Rejected,
     /// Read the EHLO line, then close the connection without replying.
