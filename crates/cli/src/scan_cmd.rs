@@ -191,10 +191,20 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(scan(args))
+    runtime.block_on(scan(args)).map(|_| ())
 }
 
-async fn scan(args: ScanArgs) -> anyhow::Result<()> {
+/// What a finished `scan` produced.
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    /// The survey directory (`ROOT/survey=<id>`).
+    pub survey_dir: PathBuf,
+    /// True when the run was interrupted (the survey is `partial`).
+    pub interrupted: bool,
+}
+
+/// Run a scan inside an existing runtime (used by `scan` and `demo`).
+pub async fn scan(args: ScanArgs) -> anyhow::Result<ScanResult> {
     // 1. Validate every flag before touching the disk or the network.
     let ehlo_name = EhloName::new(&args.ehlo_name)
         .map_err(|e| UsageError(format!("--ehlo-name {:?}: {e}", args.ehlo_name)))?;
@@ -531,7 +541,10 @@ async fn scan(args: ScanArgs) -> anyhow::Result<()> {
             survey.dir.display()
         );
     }
-    Ok(())
+    Ok(ScanResult {
+        survey_dir: survey.dir.clone(),
+        interrupted,
+    })
 }
 
 /// sha256 → DER of every certificate a resumed survey holds.
