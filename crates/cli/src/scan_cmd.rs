@@ -191,7 +191,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(scan(args)).map(|_| ())
+    let result = runtime.block_on(scan(args))?;
+    tracing::debug!(survey = %result.survey_dir.display(), "scan finished");
+    if result.interrupted {
+        // Conventional status of a command stopped by SIGINT; the survey is `partial`.
+        std::process::exit(130);
+    }
+    Ok(())
 }
 
 /// What a finished `scan` produced.

@@ -1,0 +1,26 @@
+//! `mxscan scan` against the testbed agrees with the ground truth, domain by domain and mx
+//! row by mx row, on every contract column.
+
+mod common;
+
+use common::{Harness, compare, only_survey, sandboxed};
+use mxscan_testbed::profile::Profile;
+
+fn scan_and_compare(seed: u64, profile: Profile, count: u64) {
+    let h = Harness::start(seed, profile);
+    let list = h.write_list("list.csv", count);
+    let out = h.dir.path().join("surveys");
+    h.scan(&list, &out, &Harness::fast_flags());
+    let survey = only_survey(&out);
+    let diff = compare(&survey, &h.truth(&list));
+    assert_eq!(diff.domains_compared as u64, count);
+    diff.assert_none();
+}
+
+#[test]
+fn stress_world_seed_7_matches_the_truth() {
+    if !sandboxed("stress_world_seed_7_matches_the_truth") {
+        return;
+    }
+    scan_and_compare(7, Profile::Stress, 2_000);
+}
