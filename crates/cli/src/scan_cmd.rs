@@ -149,6 +149,14 @@ pub struct ScanArgs {
     #[arg(long, default_value = "auto", value_name = "MODE")]
     pub progress: String,
 
+    /// Close a part file (a crash-safe commit) after this many rows in any table.
+    #[arg(long, default_value_t = 500_000, value_name = "ROWS")]
+    pub commit_rows: usize,
+    /// Close a part file at the latest this many seconds after its first row (the most a
+    /// crash can lose).
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub commit_interval: f64,
+
     /// SMTP port to probe (testing only; real mail servers listen on 25).
     #[arg(long, default_value_t = 25, hide_short_help = true)]
     pub smtp_port: u16,
@@ -380,6 +388,8 @@ pub async fn scan(args: ScanArgs) -> anyhow::Result<ScanResult> {
     };
 
     let mut writer_opts = WriterOptions::default();
+    writer_opts.part_max_rows = args.commit_rows.max(1);
+    writer_opts.part_max_age = secs("commit-interval", args.commit_interval)?;
     if let Some(index) = &index {
         writer_opts.resume = Some(index.seed());
     }
