@@ -393,8 +393,9 @@ impl Engine {
 
     /// Probe `addr` once: politeness, the SMTP conversation, rows for probes and certs.
     async fn probe(&self, addr: IpAddr, sni: String) -> Arc<HostResult> {
-        let _slot = self.connections.acquire().await.expect("never closed");
+        // The gate first: waiting for an address's turn must not hold a connection slot.
         let _permit = self.gate.acquire(addr).await;
+        let _slot = self.connections.acquire().await.expect("never closed");
         self.counters
             .probes_in_flight
             .fetch_add(1, Ordering::Relaxed);
@@ -442,8 +443,22 @@ impl Engine {
         self.certs_seen.lock().expect("cert set poisoned").insert(h)
     }
 
-    /// The MTA-STS policy fetch, under the connection cap.
+    /// The MTA-STS policy fetch, under the connection cap and the politeness gate. The gate
+    /// is taken for the first address of `mta-sts.<domain>` that is not blocked — the one
+    /// the fetch dials first (the lookup is served from the resolver's cache on the second
+    /// ask); a host serving both SMTP and HTTPS shares one gate entry, as it should.
     async fn fetch(&self, domain: &str) -> PolicyFetch {
+        let host = format!("mta-sts.{domain}");
+        let first = self
+            .addresses(&host)
+            .await
+            .addrs
+            .into_iter()
+            .find(|a| !self.dialer.check(*a).is_blocked());
+        let _permit = match first {
+            Some(addr) => Some(self.gate.acquire(addr).await),
+            None => None,
+        };
         let _slot = self.connections.acquire().await.expect("never closed");
         Counters::bump(&self.counters.policies_fetched);
         let out = fetch_policy(
