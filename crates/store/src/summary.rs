@@ -7,12 +7,19 @@
 //! - *MX host*: a distinct `mx.exchange` name. A host offers STARTTLS if any of its addresses
 //!   did (`mx.starttls = true`), does not if every tested address did not, and is untested
 //!   otherwise. Its certificate class is the `cert_status` of its first address (by address
-//!   order) that has one. (Provider grouping by registrable domain comes later.)
+//!   order) that has one.
+//! - *Certificate problems by domain*: for each `mx.cert_status` class, the domains with at
+//!   least one MX row of that class, over domains with at least one certificate verdict (a
+//!   domain counts once per class, so these shares do not add up to 100%).
+//! - *Provider*: the registrable domain (public suffix + one label, from the bundled public
+//!   suffix list of the `psl` crate) of an MX exchange, e.g. `mx1.bigmail1.test` →
+//!   `bigmail1.test`. A provider *serves* a domain if at least one of the domain's MX rows
+//!   names an exchange under it; shares are over domains with at least one MX row.
 //! - MTA-STS: record classes over all domains; policy classes over domains with a valid
 //!   record; fetch errors over failed fetches; modes over valid policies; delivery verdicts
 //!   over domains whose `sts_delivery` is not `no_policy`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -76,6 +83,8 @@ pub struct HostTotals {
     pub blocked_addresses: u64,
     /// Probe rows (one per probed address).
     pub probes: u64,
+    /// Probe rows that were not `blocked`: addresses actually contacted.
+    pub probed_addresses: u64,
     /// Probe outcome classes.
     pub probe_status: Dist,
 }
@@ -108,6 +117,46 @@ pub struct TlsRptTotals {
     pub record: Dist,
     /// Domains with at least one `rua` URI.
     pub with_rua: u64,
+    /// URI scheme (`mailto`, `https`, …) → domains with at least one `rua` URI of it.
+    #[serde(default)]
+    pub rua_schemes: BTreeMap<String, u64>,
+}
+
+/// One MX provider (registrable domain of the exchanges) and what it serves.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    /// Registrable domain, e.g. `bigmail1.test`.
+    pub provider: String,
+    /// Domains with at least one MX exchange under it.
+    pub domains: u64,
+    /// Distinct exchange names under it.
+    pub hosts: u64,
+}
+
+/// The MX providers, largest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderTotals {
+    /// Domains with at least one MX row (what provider shares are of).
+    pub denominator: u64,
+    /// Distinct providers.
+    pub distinct: u64,
+    /// Domains served by the [`TOP_PROVIDERS`] largest providers together (each domain once).
+    pub top_domains: u64,
+    /// The [`TOP_PROVIDERS`] largest providers by domains served (ties by name).
+    pub top: Vec<Provider>,
+}
+
+/// Providers listed in [`ProviderTotals::top`].
+pub const TOP_PROVIDERS: usize = 25;
+
+/// The registrable domain of a host name by the public suffix list (`mx.a.example.co.uk` →
+/// `example.co.uk`); the name itself when it has none (an IP literal, a bare suffix).
+pub fn registrable_domain(name: &str) -> String {
+    let name = name.trim_end_matches('.');
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return name.to_owned();
+    }
+    psl::domain_str(name).unwrap_or(name).to_ascii_lowercase()
 }
 
 /// The headline numbers of one survey.
@@ -129,6 +178,13 @@ pub struct Summary {
     pub cert_by_domain: Dist,
     /// `mx.cert_status` over MX hosts with a certificate verdict.
     pub cert_by_host: Dist,
+    /// `mx.cert_status` class → domains with at least one MX row of it; the denominator is
+    /// the domains with at least one certificate verdict (a domain counts once per class).
+    #[serde(default)]
+    pub cert_problems_by_domain: Dist,
+    /// MX providers by registrable domain.
+    #[serde(default)]
+    pub providers: ProviderTotals,
     /// MTA-STS.
     pub mta_sts: StsTotals,
     /// TLS-RPT.
@@ -161,10 +217,22 @@ impl Summary {
         let mut hosts: HashMap<String, HostAgg> = HashMap::new();
         let mut addresses = HashSet::new();
         let mut blocked = HashSet::new();
+        let mut group = DomainGroup::default();
+        let mut served: HashMap<String, u64> = HashMap::new();
         for_each_batch(dir, Table::Mx, None, |b| {
             for m in MxRow::from_batch(&b)? {
                 s.hosts.mx_rows += 1;
                 add_mx(&mut hosts, &m);
+                // The writer hands a domain and all its mx rows over in one message, so a
+                // domain's rows are consecutive; the group is flushed when the domain changes.
+                if group.domain != m.domain {
+                    group.flush(&mut s, &mut served);
+                    group.domain.clone_from(&m.domain);
+                }
+                group.providers.insert(registrable_domain(&m.exchange));
+                if let Some(c) = m.cert_status {
+                    group.certs.insert(c);
+                }
                 if m.blocked {
                     blocked.insert(m.address.clone());
                 }
@@ -172,10 +240,13 @@ impl Summary {
             }
             Ok(())
         })?;
+        group.flush(&mut s, &mut served);
         s.hosts.hosts = hosts.len() as u64;
         s.hosts.addresses = addresses.len() as u64;
         s.hosts.blocked_addresses = blocked.len() as u64;
-        for h in hosts.values() {
+        let mut provider_hosts: HashMap<String, u64> = HashMap::new();
+        for (name, h) in &hosts {
+            *provider_hosts.entry(registrable_domain(name)).or_default() += 1;
             s.starttls_by_host.add(match (h.offered, h.tested) {
                 (true, _) => "offered",
                 (false, true) => "not_offered",
@@ -185,6 +256,19 @@ impl Summary {
                 s.cert_by_host.add(c);
             }
         }
+        s.providers.distinct = served.len() as u64;
+        let mut top: Vec<Provider> = served
+            .into_iter()
+            .map(|(provider, domains)| Provider {
+                hosts: provider_hosts.get(&provider).copied().unwrap_or(0),
+                provider,
+                domains,
+            })
+            .collect();
+        top.sort_by(|a, b| b.domains.cmp(&a.domains).then(a.provider.cmp(&b.provider)));
+        top.truncate(TOP_PROVIDERS);
+        s.providers.top = top;
+        s.providers.top_domains = domains_served_by(dir, &s.providers.top)?;
         for_each_batch(dir, Table::Probes, Some(&["status"]), |b| {
             let c = crate::arrays::Cols {
                 table: "probes",
@@ -192,6 +276,7 @@ impl Summary {
             };
             for st in c.status(&crate::probes::STATUS)? {
                 s.hosts.probes += 1;
+                s.hosts.probed_addresses += u64::from(st != "blocked");
                 s.hosts.probe_status.add(st);
             }
             Ok(())
@@ -236,6 +321,17 @@ impl Summary {
         }
         self.tlsrpt.record.add(d.tlsrpt_record);
         self.tlsrpt.with_rua += u64::from(!d.tlsrpt_rua.is_empty());
+        let schemes: BTreeSet<String> = d
+            .tlsrpt_rua
+            .iter()
+            .map(|u| match u.split_once(':') {
+                Some((scheme, _)) => scheme.trim().to_ascii_lowercase(),
+                None => "other".to_owned(),
+            })
+            .collect();
+        for scheme in schemes {
+            *self.tlsrpt.rua_schemes.entry(scheme).or_default() += 1;
+        }
     }
 
     /// A plain-text table for the terminal.
@@ -281,11 +377,22 @@ impl Summary {
             h.addresses,
         );
         line(&mut o, "probes", h.probes, h.addresses);
+        line(
+            &mut o,
+            "addresses contacted",
+            h.probed_addresses,
+            h.addresses,
+        );
         section(&mut o, "probe status", &h.probe_status);
         section(&mut o, "STARTTLS by domain", &self.starttls_by_domain);
         section(&mut o, "STARTTLS by MX host", &self.starttls_by_host);
         section(&mut o, "certificate by domain", &self.cert_by_domain);
         section(&mut o, "certificate by MX host", &self.cert_by_host);
+        section(
+            &mut o,
+            "certificate classes by domain (any MX; domains with a verdict)",
+            &self.cert_problems_by_domain,
+        );
         let s = &self.mta_sts;
         section(&mut o, "MTA-STS record", &s.record);
         section(&mut o, "MTA-STS policy (valid records)", &s.policy);
@@ -304,8 +411,89 @@ impl Summary {
             self.tlsrpt.with_rua,
             self.tlsrpt.record.denominator,
         );
+        for (scheme, n) in &self.tlsrpt.rua_schemes {
+            line(
+                &mut o,
+                &format!("TLS-RPT rua {scheme}:"),
+                *n,
+                self.tlsrpt.record.denominator,
+            );
+        }
+        let p = &self.providers;
+        let _ = writeln!(
+            o,
+            "MX providers by domains served (of {} domains with MX rows; {} providers)",
+            p.denominator, p.distinct
+        );
+        for prov in p.top.iter().take(RENDER_PROVIDERS) {
+            let label = format!("{} ({} hosts)", prov.provider, prov.hosts);
+            line(&mut o, &label, prov.domains, p.denominator);
+        }
+        line(
+            &mut o,
+            &format!("top {} together", p.top.len()),
+            p.top_domains,
+            p.denominator,
+        );
         o
     }
+}
+
+/// Providers shown in the terminal table.
+const RENDER_PROVIDERS: usize = 15;
+
+/// The mx rows of one domain, folded when the next domain starts.
+#[derive(Default)]
+struct DomainGroup {
+    domain: String,
+    providers: BTreeSet<String>,
+    certs: BTreeSet<&'static str>,
+}
+
+impl DomainGroup {
+    fn flush(&mut self, s: &mut Summary, served: &mut HashMap<String, u64>) {
+        if self.domain.is_empty() {
+            return;
+        }
+        s.providers.denominator += 1;
+        for p in std::mem::take(&mut self.providers) {
+            *served.entry(p).or_default() += 1;
+        }
+        if !self.certs.is_empty() {
+            let d = &mut s.cert_problems_by_domain;
+            d.denominator += 1;
+            for c in std::mem::take(&mut self.certs) {
+                *d.counts.entry(c.to_owned()).or_default() += 1;
+            }
+        }
+        self.domain.clear();
+    }
+}
+
+/// Domains (each once) with an MX exchange under any of `top` (a second, two-column pass).
+fn domains_served_by(dir: &Path, top: &[Provider]) -> Result<u64> {
+    let wanted: HashSet<&str> = top.iter().map(|p| p.provider.as_str()).collect();
+    let mut n = 0u64;
+    let mut last = String::new();
+    let mut counted = false;
+    for_each_batch(dir, Table::Mx, Some(&["domain", "exchange"]), |b| {
+        let c = crate::arrays::Cols {
+            table: "mx",
+            batch: &b,
+        };
+        for (d, x) in c.strings("domain")?.into_iter().zip(c.strings("exchange")?) {
+            if d != last {
+                last = d;
+                counted = false;
+            }
+            if !counted && wanted.contains(registrable_domain(&x).as_str()) {
+                counted = true;
+                n += 1;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(n)
 }
 
 fn add_mx(hosts: &mut HashMap<String, HostAgg>, m: &MxRow) {
@@ -321,6 +509,28 @@ fn add_mx(hosts: &mut HashMap<String, HostAgg>, m: &MxRow) {
         };
         if replace {
             h.cert = Some((m.address.clone(), c));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registrable_domain;
+
+    #[test]
+    fn registrable_domains_by_the_public_suffix_list() {
+        let cases = [
+            ("mx1.bigmail1.test", "bigmail1.test"),
+            ("aspmx.l.google.com", "google.com"),
+            ("mx.example.co.uk", "example.co.uk"),
+            ("MX.Example.COM.", "example.com"),
+            ("example.com", "example.com"),
+            ("mail.protection.outlook.com", "outlook.com"),
+            ("192.0.2.1", "192.0.2.1"),
+            ("com", "com"),
+        ];
+        for (name, want) in cases {
+            assert_eq!(registrable_domain(name), want, "{name}");
         }
     }
 }

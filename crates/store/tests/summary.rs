@@ -178,11 +178,39 @@ async fn summary_of_a_known_survey() {
         ("deviating domains", s.mta_sts.with_deviations, 1),
         ("tlsrpt valid", s.tlsrpt.record.get("valid"), 1),
         ("tlsrpt rua", s.tlsrpt.with_rua, 1),
+        ("tlsrpt rua mailto", s.tlsrpt.rua_schemes["mailto"], 1),
+        ("probed addresses", s.hosts.probed_addresses, 0),
+        (
+            "cert classes denominator",
+            s.cert_problems_by_domain.denominator,
+            3,
+        ),
+        (
+            "cert classes valid",
+            s.cert_problems_by_domain.get("valid"),
+            2,
+        ),
+        (
+            "cert classes expired",
+            s.cert_problems_by_domain.get("expired"),
+            1,
+        ),
+        ("provider denominator", s.providers.denominator, 3),
+        ("providers", s.providers.distinct, 2),
+        ("top providers serve", s.providers.top_domains, 3),
     ];
     for (what, got, want) in checks {
         assert_eq!(got, want, "{what}");
     }
+    let top: Vec<(&str, u64, u64)> = s
+        .providers
+        .top
+        .iter()
+        .map(|p| (p.provider.as_str(), p.domains, p.hosts))
+        .collect();
+    assert_eq!(top, [("a.example", 2, 1), ("b.example", 1, 2)]);
     let text = s.render();
+    assert!(text.contains("a.example (1 hosts)"), "{text}");
     assert!(text.contains("STARTTLS by domain (of 3)"), "{text}");
     assert!(text.contains("66.7%"), "{text}");
     let json = serde_json::to_string(&s).unwrap();
