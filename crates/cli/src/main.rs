@@ -2,6 +2,7 @@
 //! (see ARCHITECTURE.md). Exit status: 0 when the command did its job (whatever the verdicts
 //! it reports), 1 on a runtime failure, 2 for unusable arguments.
 
+mod config;
 mod policy_cmd;
 mod scan_cmd;
 mod testbed_cmd;

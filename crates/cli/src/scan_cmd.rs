@@ -40,12 +40,21 @@ per second overall. Every reserved/private range is blocked unless lifted with -
 
 Example against the testbed (see `mxscan testbed serve`):
   mxscan scan --resolver 127.0.0.1:5353 --trust-anchor ca.pem --allow 127.0.0.0/8 \\
-      --smtp-port 2525 --https-port 8443 --out surveys list.csv")]
-pub struct ScanArgs {
+      --smtp-port 2525 --https-port 8443 --out surveys list.csv
+
+Config file: every option above may also be set in a TOML file given with --config (see
+docs/mxscan.example.toml); a flag on the command line overrides the file, the file
+overrides the defaults. survey.json records the effective configuration.")]
+pub struct ScanFlags {
     /// Domain lists: plain, CSV with a `domain` column, or Tranco `rank,domain`; `.gz`
     /// accepted; `-` for standard input.
-    #[arg(value_name = "INPUT", required_unless_present = "resume")]
+    #[arg(value_name = "INPUT", required_unless_present_any = ["resume", "config"])]
     pub inputs: Vec<String>,
+
+    /// Read options from this TOML file (flags given on the command line override it;
+    /// relative paths in it are relative to its directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Directory that holds surveys; this run creates ROOT/survey=<id>/.
     #[arg(long, value_name = "ROOT", default_value = "surveys")]
@@ -165,6 +174,56 @@ pub struct ScanArgs {
     pub https_port: u16,
 }
 
+/// [`ScanFlags`] plus the ids of the flags given on the command line, which override the
+/// config file (`crate::config`). Derefs to the flags, so `args.rate` reads the value.
+#[derive(Debug)]
+pub struct ScanArgs {
+    /// The flag values (defaults filled in by clap).
+    pub flags: ScanFlags,
+    /// Ids (field names) of the arguments given explicitly on the command line.
+    pub explicit: std::collections::BTreeSet<String>,
+}
+
+impl std::ops::Deref for ScanArgs {
+    type Target = ScanFlags;
+    fn deref(&self) -> &ScanFlags {
+        &self.flags
+    }
+}
+
+impl std::ops::DerefMut for ScanArgs {
+    fn deref_mut(&mut self) -> &mut ScanFlags {
+        &mut self.flags
+    }
+}
+
+impl clap::FromArgMatches for ScanArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(ScanArgs {
+            flags: ScanFlags::from_arg_matches(m)?,
+            explicit: crate::config::explicit_ids(m),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.flags.update_from_arg_matches(m)?;
+        self.explicit.extend(crate::config::explicit_ids(m));
+        Ok(())
+    }
+}
+
+impl clap::Args for ScanArgs {
+    fn group_id() -> Option<clap::Id> {
+        ScanFlags::group_id()
+    }
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        ScanFlags::augment_args(cmd)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        ScanFlags::augment_args_for_update(cmd)
+    }
+}
+
 fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
     if !(v.is_finite() && v > 0.0 && v < 86_400.0) {
         return Err(UsageError(format!(
@@ -218,7 +277,9 @@ pub struct ScanResult {
 }
 
 /// Run a scan inside an existing runtime (used by `scan` and `demo`).
-pub async fn scan(args: ScanArgs) -> anyhow::Result<ScanResult> {
+pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
+    // 0. The config file under the flags (flags given on the command line win).
+    let config_file = crate::config::apply(&mut args)?;
     // 1. Validate every flag before touching the disk or the network.
     let ehlo_name = EhloName::new(&args.ehlo_name)
         .map_err(|e| UsageError(format!("--ehlo-name {:?}: {e}", args.ehlo_name)))?;
@@ -294,6 +355,13 @@ pub async fn scan(args: ScanArgs) -> anyhow::Result<ScanResult> {
         "smtp_port": args.smtp_port,
         "https_port": args.https_port,
         "nofile_limit": nofile,
+        "config_file": config_file,
+        "dns_timeout_s": args.dns_timeout,
+        "dns_attempts": args.dns_attempts,
+        "domain_concurrency": args.domain_concurrency.unwrap_or(args.concurrency * 4),
+        "grace_s": args.grace,
+        "commit_rows": args.commit_rows,
+        "commit_interval_s": args.commit_interval,
     });
     let (survey, index) = match &args.resume {
         Some(dir) => {
