@@ -10,11 +10,12 @@
 //! - [`writer`]: the per-survey writer task and the commit protocol that makes resume
 //!   exactly-once; [`survey`]: ids, layout, [`survey::open_for_resume`]; [`manifest`].
 //! - [`reader`]: read committed parts back; [`export`]: CSV / JSON Lines; [`summary`]: the
-//!   headline numbers with denominators.
+//!   headline numbers with denominators; [`diff`]: what changed between two surveys.
 #![forbid(unsafe_code)]
 
 mod arrays;
 pub mod certs;
+pub mod diff;
 pub mod domains;
 mod error;
 pub mod export;
