@@ -3,6 +3,7 @@
 //! it reports), 1 on a runtime failure, 2 for unusable arguments.
 
 mod config;
+mod demo_cmd;
 mod policy_cmd;
 mod scan_cmd;
 mod testbed_cmd;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a first survey of a simulated mail internet on loopback: no network, no setup.
+    Demo(demo_cmd::DemoArgs),
     /// Check MTA-STS policy bodies and TXT records offline (RFC 8461, RFC 8460).
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = match cli.command {
+        Command::Demo(args) => demo_cmd::run(args),
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Scan(args) => scan_cmd::run(*args),
         Command::Testbed(cmd) => testbed_cmd::run(cmd),
