@@ -175,9 +175,10 @@ pub fn merge(args: &mut ScanArgs, file: FileConfig, base: &Path) -> Result<(), U
         };
     }
     let shard = match file.shard {
-        Some(s) => Some(s.parse::<Shard>().map_err(|e| {
-            UsageError(format!("config file: shard = {s:?}: {e}"))
-        })?),
+        Some(s) => Some(
+            s.parse::<Shard>()
+                .map_err(|e| UsageError(format!("config file: shard = {s:?}: {e}")))?,
+        ),
         None => None,
     };
     let rebase_all =
