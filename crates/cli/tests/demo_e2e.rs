@@ -1,0 +1,134 @@
+//! `mxscan demo` end to end: the real binary starts its own testbed, scans it and prints the
+//! summary. Scans, so it runs inside the network sandbox (`scripts/test.sh`).
+
+mod common;
+
+use std::path::Path;
+
+use mxscan_store::summary::Summary;
+
+fn run_demo(out: &Path, domains: u64, keep_sandbox_env: bool) -> std::process::Output {
+    let mut cmd = common::mxscan();
+    cmd.args([
+        "demo",
+        "--domains",
+        &domains.to_string(),
+        "--progress",
+        "none",
+    ])
+    .arg("--out")
+    .arg(out);
+    if !keep_sandbox_env {
+        cmd.env_remove("MXSCAN_IN_SANDBOX");
+    }
+    let output = cmd.output().expect("mxscan runs");
+    assert!(
+        output.status.success(),
+        "mxscan demo failed: {:?}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn demo_writes_a_survey_and_prints_non_trivial_figures() {
+    if !common::sandboxed("demo_writes_a_survey_and_prints_non_trivial_figures") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let output = run_demo(&out, 300, true);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    // The files it says it wrote.
+    assert!(out.join("testbed-ca.pem").is_file());
+    let list = std::fs::read_to_string(out.join("domains.csv")).unwrap();
+    assert_eq!(list.lines().count(), 301, "header + 300 domains");
+    let survey = common::only_survey(&out.join("surveys"));
+    assert!(survey.join("survey.json").is_file());
+    assert!(
+        std::fs::read_dir(survey.join("domains")).unwrap().count() > 0,
+        "domains parts"
+    );
+
+    // The survey is complete and its figures are not trivial.
+    let s = Summary::compute(&survey).unwrap();
+    assert_eq!(s.status, "complete");
+    assert_eq!(s.domains.written, 300);
+    assert!(s.domains.with_mail_hosts > 150, "{:?}", s.domains);
+    assert!(s.hosts.probes > 100, "{:?}", s.hosts);
+    assert!(
+        s.starttls_by_domain.get("all") > 50,
+        "{:?}",
+        s.starttls_by_domain
+    );
+    assert!(s.cert_by_host.get("valid") > 20, "{:?}", s.cert_by_host);
+    assert!(s.providers.distinct > 10);
+
+    // The manifest's effective config: loopback allowed, private ranges not.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(survey.join("survey.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        manifest["config"]["allow"],
+        serde_json::json!(["127.0.0.0/8"])
+    );
+    assert_eq!(
+        manifest["config"]["allow_private"],
+        serde_json::json!(false)
+    );
+
+    // What it prints: the setting, the table, the files and the notebook.
+    assert!(
+        stderr.contains("simulated mail internet of 300 domains"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tarpits"),
+        "deadlines are explained: {stderr}"
+    );
+    assert!(stderr.contains("private namespace"), "{stderr}");
+    assert!(stdout.contains("with mail hosts"), "{stdout}");
+    assert!(stdout.contains("STARTTLS by MX host"), "{stdout}");
+    let with_mail = format!("{}", s.domains.with_mail_hosts);
+    assert!(
+        stdout.contains(&with_mail),
+        "the figure is printed: {stdout}"
+    );
+    assert!(stdout.contains("MXSCAN_SURVEYS="), "{stdout}");
+    assert!(stdout.contains("notebooks/adoption.ipynb"), "{stdout}");
+    assert!(stdout.contains(&survey.display().to_string()), "{stdout}");
+}
+
+/// Started without the sandbox marker, the demo enters a namespace of its own (unshare), or
+/// says that it could not and that the blocklist is the only guard.
+#[test]
+fn demo_reexecutes_itself_in_a_namespace_or_says_why_not() {
+    if !common::sandboxed("demo_reexecutes_itself_in_a_namespace_or_says_why_not") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let output = run_demo(&out, 40, false);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let entered = stderr.contains("entering a private network namespace")
+        && stderr.contains("network:    private namespace");
+    let noted = stderr.contains("the blocklist is the only guard");
+    assert!(entered || noted, "{stderr}");
+    let survey = common::only_survey(&out.join("surveys"));
+    assert_eq!(Summary::compute(&survey).unwrap().domains.written, 40);
+}
+
+#[test]
+fn demo_rejects_zero_domains() {
+    // Fails before any testbed or socket exists: safe outside the sandbox.
+    let tmp = tempfile::tempdir().unwrap();
+    let output = common::mxscan()
+        .args(["demo", "--domains", "0", "--no-sandbox", "--out"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
