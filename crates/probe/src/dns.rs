@@ -537,7 +537,9 @@ impl Dns {
         };
         let attempts = self.cfg.attempts.max(1);
         let mut last = (DnsStatus::Timeout, None, Some("timeout".to_string()));
-        for attempt in 0..attempts {
+        let mut busy = 0u32;
+        let mut attempt = 0;
+        while attempt < attempts {
             if attempt > 0 {
                 let wait = self.cfg.backoff.saturating_mul(1 << (attempt - 1).min(16));
                 tokio::time::sleep(wait).await;
@@ -545,12 +547,23 @@ impl Dns {
             if let Some(hook) = &self.hook {
                 hook().await;
             }
+            attempt += 1;
             let result = {
                 let _permit = self.sem.acquire().await;
                 // hickory enforces `timeout` itself; this guard only covers a stuck future.
                 let guard = self.cfg.timeout.saturating_mul(2) + Duration::from_millis(100);
                 tokio::time::timeout(guard, self.resolver.lookup(fqdn.clone(), rtype)).await
             };
+            if let Ok(Err(e)) = &result
+                && is_local_backpressure(e)
+                && busy < MAX_BUSY_RETRIES
+            {
+                // Nothing was sent: not an attempt, and nothing learnt about the name.
+                busy += 1;
+                attempt -= 1;
+                tokio::time::sleep(BUSY_PAUSE.saturating_mul(busy.min(10))).await;
+                continue;
+            }
             let (status, lookup, err) = match result {
                 Err(_) => (DnsStatus::Timeout, None, Some("timeout".to_string())),
                 Ok(Ok(l)) => (DnsStatus::Ok, Some(l), None),
@@ -567,6 +580,25 @@ impl Dns {
             last = (status, lookup, err);
         }
         last
+    }
+}
+
+/// How often one lookup is retried after local back-pressure ([`is_local_backpressure`])
+/// before it gives up with `error`: with [`BUSY_PAUSE`] growing to 10 × 10 ms, about 5 s.
+const MAX_BUSY_RETRIES: u32 = 60;
+/// The first pause after local back-pressure (grows linearly with the count, to 10×).
+const BUSY_PAUSE: Duration = Duration::from_millis(10);
+
+/// True when hickory refused a query because its own queue towards the socket task was full
+/// (`NetError::Busy`, or the "mpsc::SendError … channel is full" message of its buffered
+/// stream handles). That happens on a starved machine when many lookups are in flight; no
+/// packet was sent, so it says nothing about the name and must not become the `error`
+/// status of a domain: the lookup is retried after a short pause instead.
+pub fn is_local_backpressure(e: &NetError) -> bool {
+    match e {
+        NetError::Busy => true,
+        NetError::Msg(m) => m.starts_with("mpsc::SendError"),
+        _ => false,
     }
 }
 
@@ -737,6 +769,29 @@ mod tests {
         }
         assert!(c.get(&CacheKey("n99".into(), RecordType::A)).is_some());
         assert!(c.get(&CacheKey("n0".into(), RecordType::A)).is_none());
+    }
+
+    /// Regression: under load (10,000 domains against the testbed on two cores) hickory's
+    /// internal queue filled up and its "channel is full" error became `dns_status = error`
+    /// for domains whose DNS was fine. Such errors are local back-pressure, retried.
+    #[test]
+    fn local_backpressure_is_told_from_answers() {
+        let cases: Vec<(NetError, bool)> = vec![
+            (NetError::Busy, true),
+            (
+                NetError::from("mpsc::SendError send failed because channel is full".to_string()),
+                true,
+            ),
+            (NetError::Timeout, false),
+            (NetError::from("connection refused".to_string()), false),
+            (
+                NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)),
+                false,
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(is_local_backpressure(&e), want, "{e}");
+        }
     }
 
     #[test]
