@@ -131,12 +131,8 @@ pub fn run_diff(args: DiffArgs) -> anyhow::Result<()> {
 
 /// `mxscan export`.
 pub fn run_export(args: ExportArgs) -> anyhow::Result<()> {
-    let format = ExportFormat::from_name(&args.format).ok_or_else(|| {
-        UsageError(format!(
-            "--format {}: expected csv or jsonl",
-            args.format
-        ))
-    })?;
+    let format = ExportFormat::from_name(&args.format)
+        .ok_or_else(|| UsageError(format!("--format {}: expected csv or jsonl", args.format)))?;
     let table = Table::from_name(&args.table).ok_or_else(|| {
         UsageError(format!(
             "TABLE {}: expected domains, mx, probes or certs",

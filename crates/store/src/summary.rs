@@ -426,7 +426,8 @@ impl Summary {
             p.denominator, p.distinct
         );
         for prov in p.top.iter().take(RENDER_PROVIDERS) {
-            let label = format!("{} ({} hosts)", prov.provider, prov.hosts);
+            let plural = if prov.hosts == 1 { "" } else { "s" };
+            let label = format!("{} ({} host{plural})", prov.provider, prov.hosts);
             line(&mut o, &label, prov.domains, p.denominator);
         }
         line(

@@ -210,7 +210,7 @@ async fn summary_of_a_known_survey() {
         .collect();
     assert_eq!(top, [("a.example", 2, 1), ("b.example", 1, 2)]);
     let text = s.render();
-    assert!(text.contains("a.example (1 hosts)"), "{text}");
+    assert!(text.contains("a.example (1 host)"), "{text}");
     assert!(text.contains("STARTTLS by domain (of 3)"), "{text}");
     assert!(text.contains("66.7%"), "{text}");
     let json = serde_json::to_string(&s).unwrap();
