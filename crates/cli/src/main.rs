@@ -6,6 +6,7 @@ mod config;
 mod demo_cmd;
 mod policy_cmd;
 mod scan_cmd;
+mod survey_cmd;
 mod testbed_cmd;
 
 use std::process::ExitCode;
@@ -37,6 +38,12 @@ enum Command {
     /// The simulated mail internet: serve it, list its domains, print its ground truth.
     #[command(subcommand)]
     Testbed(testbed_cmd::TestbedCommand),
+    /// Adoption statistics of a survey, every share with its denominator (--json for machines).
+    Summary(survey_cmd::SummaryArgs),
+    /// What changed between two surveys: MTA-STS, STARTTLS, certificates, per domain.
+    Diff(survey_cmd::DiffArgs),
+    /// One table of a survey as CSV or JSON Lines.
+    Export(survey_cmd::ExportArgs),
 }
 
 /// An error that is the caller's fault (bad argument, unreadable input): exit status 2.
@@ -74,6 +81,9 @@ fn main() -> ExitCode {
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Scan(args) => scan_cmd::run(*args),
         Command::Testbed(cmd) => testbed_cmd::run(cmd),
+        Command::Summary(args) => survey_cmd::run_summary(args),
+        Command::Diff(args) => survey_cmd::run_diff(args),
+        Command::Export(args) => survey_cmd::run_export(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
