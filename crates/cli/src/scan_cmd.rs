@@ -242,6 +242,20 @@ fn interval(name: &str, v: f64) -> anyhow::Result<Duration> {
     secs(name, v)
 }
 
+/// Descriptors kept for everything but connections and DNS queries (runtime, stdio, the
+/// writer's part files, the input).
+const RESERVED_FDS: u64 = 64;
+
+/// Connections in flight that fit in `nofile` descriptors next to `dns` DNS queries
+/// (at least 1; unchanged when the limit is unknown).
+fn fd_budget(nofile: u64, wanted: usize, dns: usize) -> usize {
+    if nofile == 0 {
+        return wanted;
+    }
+    let budget = nofile.saturating_sub(RESERVED_FDS + dns as u64).max(1);
+    wanted.min(usize::try_from(budget).unwrap_or(usize::MAX))
+}
+
 /// Raise the open-file limit to the hard limit: thousands of connections need descriptors.
 fn raise_nofile() -> u64 {
     match rlimit::increase_nofile_limit(u64::MAX) {
@@ -329,6 +343,15 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
     let at =
         UnixTime::since_unix_epoch(Duration::from_secs(started.unix_timestamp().max(0) as u64));
     let nofile = raise_nofile();
+    // Every connection and every DNS query in flight holds a descriptor: keep their sum
+    // under the limit (EMFILE then never happens; if it still does, dials wait and retry).
+    let concurrency = fd_budget(nofile, args.concurrency, args.dns_concurrency);
+    if concurrency < args.concurrency {
+        eprintln!(
+            "mxscan: the open-file limit is {nofile}: connections in flight capped at {concurrency} (asked {}); raise `ulimit -n` for more",
+            args.concurrency
+        );
+    }
 
     // 2. The survey: new, or resumed.
     let config_json = serde_json::json!({
@@ -446,7 +469,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         at,
         max_mx: args.max_mx,
         ipv6: args.ipv6,
-        concurrency: args.concurrency,
+        concurrency,
         domain_concurrency: args
             .domain_concurrency
             .unwrap_or(args.concurrency * 4)
@@ -455,9 +478,11 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         fetch,
     };
 
-    let mut writer_opts = WriterOptions::default();
-    writer_opts.part_max_rows = args.commit_rows.max(1);
-    writer_opts.part_max_age = secs("commit-interval", args.commit_interval)?;
+    let mut writer_opts = WriterOptions {
+        part_max_rows: args.commit_rows.max(1),
+        part_max_age: secs("commit-interval", args.commit_interval)?,
+        ..WriterOptions::default()
+    };
     if let Some(index) = &index {
         writer_opts.resume = Some(index.seed());
     }
@@ -603,7 +628,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
     let c = &counters;
     let elapsed = t0.elapsed().as_secs_f64();
     eprintln!(
-        "{} {}: {} domains in {:.1} s ({:.0}/s), {} probes (STARTTLS ok {}, failed {}), {} blocked, {} policies fetched ({} ok), {} DNS queries",
+        "{} {}: {} domains in {:.1} s ({:.0}/s), {} probes (STARTTLS ok {}, failed {}), {} blocked, {} policies fetched ({} ok), {} DNS queries, {} waits for file descriptors",
         if interrupted { "partial" } else { "complete" },
         survey.dir.display(),
         c.domains_done.load(Ordering::Relaxed),
@@ -616,6 +641,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         c.policies_fetched.load(Ordering::Relaxed),
         c.policies_ok.load(Ordering::Relaxed),
         dns.queries_sent(),
+        dialer.fd_waits(),
     );
     tracing::debug!(?wrote, "writer report");
     println!("{}", survey.dir.display());

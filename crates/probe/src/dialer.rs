@@ -44,6 +44,15 @@ pub struct Dialer {
     https_port: u16,
     attempts: AtomicU64,
     blocked: AtomicU64,
+    fd_waits: AtomicU64,
+}
+
+/// How long one dial waits in total for file descriptors before giving up (`io_error`).
+const FD_WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+/// EMFILE (per-process) or ENFILE (system-wide) descriptor exhaustion.
+fn is_fd_exhaustion(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23) | Some(24))
 }
 
 impl Dialer {
@@ -55,6 +64,7 @@ impl Dialer {
             https_port: HTTPS_PORT,
             attempts: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
+            fd_waits: AtomicU64::new(0),
         }
     }
 
@@ -115,20 +125,40 @@ impl Dialer {
             return DialOutcome::Blocked(reason);
         }
         self.attempts.fetch_add(1, Ordering::Relaxed);
-        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Err(_) => DialOutcome::Timeout,
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                DialOutcome::Connected(stream)
-            }
-            Ok(Err(e)) => match e.kind() {
-                io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => {
-                    DialOutcome::Refused(e)
+        // Out of file descriptors (EMFILE/ENFILE) is our shortage, not the peer's: wait and
+        // retry (other connections are closing meanwhile) instead of recording an error.
+        let mut backoff = Duration::from_millis(20);
+        let mut waited = Duration::ZERO;
+        loop {
+            match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+                Err(_) => return DialOutcome::Timeout,
+                Ok(Ok(stream)) => {
+                    let _ = stream.set_nodelay(true);
+                    return DialOutcome::Connected(stream);
                 }
-                io::ErrorKind::TimedOut => DialOutcome::Timeout,
-                _ => DialOutcome::Error(e),
-            },
+                Ok(Err(e)) if is_fd_exhaustion(&e) && waited < FD_WAIT_LIMIT => {
+                    self.fd_waits.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(%addr, ?backoff, "out of file descriptors; waiting");
+                    tokio::time::sleep(backoff).await;
+                    waited += backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+                Ok(Err(e)) => {
+                    return match e.kind() {
+                        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => {
+                            DialOutcome::Refused(e)
+                        }
+                        io::ErrorKind::TimedOut => DialOutcome::Timeout,
+                        _ => DialOutcome::Error(e),
+                    };
+                }
+            }
         }
+    }
+
+    /// Times a dial waited because the process was out of file descriptors.
+    pub fn fd_waits(&self) -> u64 {
+        self.fd_waits.load(Ordering::Relaxed)
     }
 }
 
