@@ -35,4 +35,14 @@ if [ "$rc" = 3 ]; then
   cargo test --locked --offline -p mxscan-policy -p mxscan-smtp -p mxscan-ingest
   exit $?
 fi
-exit "$rc"
+[ "$rc" = 0 ] || exit "$rc"
+
+step "notebook: notebooks/adoption.ipynb against a demo survey (scripts/check-notebook.sh)"
+if python3 -c 'import duckdb, matplotlib, nbclient, pandas' 2>/dev/null; then
+  scripts/check-notebook.sh
+elif [ "${CI:-}" = true ]; then
+  echo "notebook requirements missing (pip install -r notebooks/requirements.txt)" >&2
+  exit 1
+else
+  echo "SKIPPED notebook check: pip install -r notebooks/requirements.txt to run it" >&2
+fi
