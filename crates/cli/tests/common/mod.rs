@@ -356,3 +356,51 @@ pub fn compare(survey: &Path, truth: &[DomainTruth]) -> Disagreements {
     }
     out
 }
+
+/// Serialise the scans of one test binary: hold the guard for the duration of a scan. Two
+/// cores; timing scenarios (greeting delays, tarpits, politeness intervals) must not be
+/// judged while another scan starves the machine. A poisoned lock (a failed test) is taken
+/// over, not propagated.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// [`Harness::fast_flags`] with some values replaced (or added when `fast_flags` lacks the
+/// flag): e.g. `flags_with(&[("--per-ip-interval", "0.3")])`.
+pub fn flags_with(overrides: &[(&str, &str)]) -> Vec<String> {
+    let mut flags = Harness::fast_flags();
+    for (name, value) in overrides {
+        match flags.iter().position(|f| f == name) {
+            Some(i) => flags[i + 1] = value.to_string(),
+            None => flags.extend([name.to_string(), value.to_string()]),
+        }
+    }
+    flags
+}
+
+/// Write `domains` as a `rank,domain` list named `name` in the harness's directory.
+pub fn write_domains(h: &Harness, name: &str, domains: &[String]) -> PathBuf {
+    let path = h.dir.path().join(name);
+    let mut text = String::from("rank,domain\n");
+    for (i, d) in domains.iter().enumerate() {
+        text.push_str(&format!("{},{d}\n", i + 1));
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Run `mxscan scan` like [`Harness::scan`] but return the output whatever the status.
+impl Harness {
+    pub fn scan_output(&self, list: &Path, out: &Path, extra: &[String]) -> Output {
+        mxscan()
+            .arg("scan")
+            .args(self.scan_flags())
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .arg(list)
+            .output()
+            .expect("mxscan runs")
+    }
+}
