@@ -49,7 +49,13 @@ if [ -n "$out" ]; then
   out_flag=(--out "$out")
   root=$out
 elif [ -n "$config" ] && grep -Eq '^[[:space:]]*out[[:space:]]*=' "$config"; then
-  root=  # known after the scan, from the survey path it prints
+  # The config's top-level `out` (relative to the config's directory, as mxscan reads it).
+  root=$(sed -n 's/^[[:space:]]*out[[:space:]]*=[[:space:]]*["'"'"']\([^"'"'"']*\)["'"'"'].*/\1/p' "$config" | head -n 1)
+  case "$root" in
+    '') ;;  # not a plain string: known after the scan, from the survey path it prints
+    /*) ;;
+    *) root=$(cd "$(dirname "$config")" && pwd)/$root ;;
+  esac
 else
   out_flag=(--out surveys)
   root=surveys

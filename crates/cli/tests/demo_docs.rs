@@ -176,3 +176,25 @@ fn type_names_cover_the_schemas() {
         }
     }
 }
+
+/// The systemd units in docs/systemd/ are the ones docs/guide.md shows.
+#[test]
+fn guide_shows_the_shipped_systemd_units() {
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs");
+    let guide = std::fs::read_to_string(docs.join("guide.md")).unwrap();
+    for unit in ["mxscan-survey.service", "mxscan-survey.timer"] {
+        let file = std::fs::read_to_string(docs.join("systemd").join(unit)).unwrap();
+        let body: String = file.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        let marker = format!("`/etc/systemd/system/{unit}`\n\n```ini\n");
+        let start = guide
+            .find(&marker)
+            .unwrap_or_else(|| panic!("{unit} not in guide"))
+            + marker.len();
+        let end = start + guide[start..].find("```").unwrap();
+        assert_eq!(
+            &guide[start..end],
+            body,
+            "docs/guide.md and docs/systemd/{unit} differ"
+        );
+    }
+}

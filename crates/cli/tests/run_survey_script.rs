@@ -23,18 +23,13 @@ fn surveys(root: &Path) -> Vec<String> {
     v
 }
 
-#[test]
-fn run_survey_scans_a_local_list_and_keeps_the_newest_k() {
-    if !common::sandboxed("run_survey_scans_a_local_list_and_keeps_the_newest_k") {
-        return;
-    }
-    let h = common::Harness::start(11, Profile::Realistic);
-    let list = h.write_list("list.csv", 40);
+/// A config file that points a scan at the harness's testbed, plus `extra` top-level lines.
+fn testbed_config(h: &common::Harness, extra: &str) -> PathBuf {
     let cfg = h.dir.path().join("mxscan.toml");
     std::fs::write(
         &cfg,
         format!(
-            "ehlo_name = \"scanner.example.org\"\ntrust_anchors = [\"ca.pem\"]\n\
+            "{extra}ehlo_name = \"scanner.example.org\"\ntrust_anchors = [\"ca.pem\"]\n\
              smtp_port = {}\nhttps_port = {}\n[dns]\nresolvers = [\"{}\"]\ntimeout = 2\n\
              attempts = 2\n[politeness]\nallow = [\"127.0.0.0/8\"]\nrate = 100000\n\
              per_ip_interval = 0\nper_prefix_interval = 0\n[timeouts]\ngreeting = 5\n\
@@ -45,6 +40,49 @@ fn run_survey_scans_a_local_list_and_keeps_the_newest_k() {
         ),
     )
     .unwrap();
+    cfg
+}
+
+#[test]
+fn run_survey_takes_the_surveys_root_from_the_config() {
+    if !common::sandboxed("run_survey_takes_the_surveys_root_from_the_config") {
+        return;
+    }
+    let h = common::Harness::start(12, Profile::Realistic);
+    let list = h.write_list("list.csv", 20);
+    let cfg = testbed_config(&h, "out = \"cfg-surveys\"\n");
+    let output = Command::new("bash")
+        .arg(script())
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--list")
+        .arg(&list)
+        .args(["--keep", "1"])
+        .current_dir("/")
+        .env("MXSCAN", env!("CARGO_BIN_EXE_mxscan"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let root = h.dir.path().join("cfg-surveys");
+    assert_eq!(surveys(&root).len(), 1);
+    assert!(
+        root.join(".run-survey.lock").exists(),
+        "the lock lives in the root"
+    );
+}
+
+#[test]
+fn run_survey_scans_a_local_list_and_keeps_the_newest_k() {
+    if !common::sandboxed("run_survey_scans_a_local_list_and_keeps_the_newest_k") {
+        return;
+    }
+    let h = common::Harness::start(11, Profile::Realistic);
+    let list = h.write_list("list.csv", 40);
+    let cfg = testbed_config(&h, "");
     let root = h.dir.path().join("surveys");
     // An old survey to prune, and a directory that is not a survey (never touched).
     std::fs::create_dir_all(root.join("survey=2000-01-01T0000Z/domains")).unwrap();
