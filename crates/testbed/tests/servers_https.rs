@@ -399,3 +399,39 @@ async fn rtt_delays_the_response() {
     assert_eq!(r.status, 200);
     assert!(t.elapsed() >= Duration::from_millis(200));
 }
+
+/// Regression: the slowloris site noticed a client that gave up only at its next one-byte
+/// write (a second or two later), so the connection log showed the connection open after
+/// the scanner had closed it — a false "two connections at once" when the scanner's next
+/// fetch to the same address followed at once.
+#[tokio::test]
+async fn slowloris_notices_the_client_leaving_at_once() {
+    let a = ip(20, 3, 2);
+    let bed = https_bed(BehaviourTable::new().https(a, site(HttpResponse::Slowloris))).await;
+    let tcp = connect(bed.addr(a)).await;
+    let mut tls = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.slow.test")
+        .await
+        .unwrap();
+    tls.write_all(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.slow.test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut byte = [0u8; 16];
+    let n = tokio::time::timeout(WAIT, tls.read(&mut byte))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&byte[..n], b"H");
+    // Leave 100 ms into the server's one-second pause.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(tls);
+    let left = Instant::now();
+    while bed.log.open_now() > 0 && left.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let noticed = left.elapsed();
+    assert_eq!(bed.log.open_now(), 0);
+    assert!(
+        noticed < Duration::from_millis(300),
+        "close logged {noticed:?} after the client left"
+    );
+}
