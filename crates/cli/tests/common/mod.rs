@@ -404,3 +404,10 @@ impl Harness {
             .expect("mxscan runs")
     }
 }
+
+/// [`Harness::fast_flags`] for the issue-4 tests: DNS rate 20,000/s (the default 500/s makes
+/// DNS the bottleneck) and a 10 s fetch deadline (the slowloris policy hosts drip a byte a
+/// second; every honest fetch on loopback takes milliseconds).
+pub fn quick_flags() -> Vec<String> {
+    flags_with(&[("--dns-rate", "20000"), ("--fetch-timeout", "10")])
+}
