@@ -338,6 +338,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         rate: args.rate,
         per_ip_interval: interval("per-ip-interval", args.per_ip_interval)?,
         per_prefix_interval: interval("per-prefix-interval", args.per_prefix_interval)?,
+        max_connections: args.concurrency,
     };
     let started = time::OffsetDateTime::now_utc();
     let at =
@@ -346,12 +347,19 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
     // Every connection and every DNS query in flight holds a descriptor: keep their sum
     // under the limit (EMFILE then never happens; if it still does, dials wait and retry).
     let concurrency = fd_budget(nofile, args.concurrency, args.dns_concurrency);
+    let politeness = PolitenessConfig {
+        max_connections: concurrency,
+        ..politeness
+    };
     if concurrency < args.concurrency {
         eprintln!(
             "mxscan: the open-file limit is {nofile}: connections in flight capped at {concurrency} (asked {}); raise `ulimit -n` for more",
             args.concurrency
         );
     }
+
+    // Inputs that cannot be opened are an error before anything is created.
+    check_inputs(&args.inputs)?;
 
     // 2. The survey: new, or resumed.
     let config_json = serde_json::json!({
@@ -423,6 +431,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
             "no INPUT given and the survey manifest names none".into()
         ));
     }
+    check_inputs(&inputs)?;
     let stdin_inputs = inputs.iter().filter(|i| i.as_str() == "-").count();
     if stdin_inputs > 1 {
         bail!(UsageError("`-` (standard input) may be given once".into()));
@@ -584,7 +593,8 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
     } else {
         Some(ingest_task.await.context("the ingest thread failed")?)
     };
-    let status = if interrupted {
+    let inputs_failed = stats.as_ref().map_or(0, |s| s.inputs_failed());
+    let status = if interrupted || inputs_failed > 0 {
         SurveyStatus::Partial
     } else {
         SurveyStatus::Complete
@@ -618,12 +628,6 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
                 String::new()
             }
         );
-        if stats.inputs_failed() > 0 {
-            eprintln!(
-                "mxscan: {} input(s) could not be read completely (see above)",
-                stats.inputs_failed()
-            );
-        }
     }
     let c = &counters;
     let elapsed = t0.elapsed().as_secs_f64();
@@ -651,10 +655,37 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
             survey.dir.display()
         );
     }
+    if inputs_failed > 0 {
+        bail!(
+            "{inputs_failed} input(s) could not be read completely (see above); {} is marked partial: \
+             fix the input and continue with --resume",
+            survey.dir.display()
+        );
+    }
     Ok(ScanResult {
         survey_dir: survey.dir.clone(),
         interrupted,
     })
+}
+
+/// Every input path must be a readable file (`-` is standard input): checked before a
+/// survey is created, so a typo never leaves an empty survey behind.
+fn check_inputs(inputs: &[String]) -> anyhow::Result<()> {
+    for input in inputs.iter().filter(|i| i.as_str() != "-") {
+        let path = Path::new(input);
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => {
+                bail!(UsageError(format!(
+                    "input {input}: Is a directory (give a domain list file)"
+                )))
+            }
+            Ok(_) => {
+                std::fs::File::open(path).map_err(|e| UsageError(format!("input {input}: {e}")))?;
+            }
+            Err(e) => bail!(UsageError(format!("input {input}: {e}"))),
+        }
+    }
+    Ok(())
 }
 
 /// sha256 → DER of every certificate a resumed survey holds.

@@ -71,11 +71,7 @@ fn malformed_lines_are_reported_with_line_numbers_and_skipped() {
 
 /// An input that cannot be read (missing file, a directory): non-zero exit status, a
 /// message naming the path and the reason, and no survey that claims to be complete.
-///
-/// Fails as of this writing: mxscan prints `mxscan: skipped: PATH: cannot open: …`, writes
-/// an empty survey marked `complete` and exits 0 (crates/cli/src/scan_cmd.rs).
 #[test]
-#[ignore = "cli bug: an unreadable input exits 0 with an empty `complete` survey; run with --include-ignored"]
 fn unreadable_input_is_a_clear_error() {
     if !sandboxed("unreadable_input_is_a_clear_error") {
         return;

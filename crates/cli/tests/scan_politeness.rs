@@ -13,15 +13,18 @@
 //!   point there, and the probes table has exactly one row per probed address;
 //! * the survey still agrees with the ground truth (politeness changes timing, not results).
 //!
-//! The interval checks live in their own test, ignored until the engine's gate counts
-//! intervals from the connection start (see that test's docs); the rest always runs.
+//! The interval checks live in their own test (they once found the gate counting intervals
+//! from a limiter check instead of the connection start).
 //!
 //! Clock slack: the gate releases a connection, then the scanner's connect and the server's
 //! accept each take a scheduling delay before the log stamps the time; two such delays can
 //! differ, so an interval may look shorter than the gate's by a few milliseconds. Intervals
-//! are therefore required to be ≥ the configured value minus [`SLACK`] (10 ms), and the
-//! concurrency count ignores overlaps shorter than the same 10 ms (a server sees a client's
-//! close only when its task next runs: `connlog::DEFAULT_CLOSE_SLACK`).
+//! are therefore required to be ≥ the configured value minus [`SLACK`] (20 ms: on this
+//! 2-core machine, with the debug-built testbed sharing the cores with the scanner, accept
+//! stamps were seen up to ~13 ms late), and the concurrency count ignores overlaps shorter
+//! than 10 ms (a server sees a client's close only when its task next runs:
+//! `connlog::DEFAULT_CLOSE_SLACK`). The gate's own spacing of connection starts, measured in
+//! the scanner's process, is tested to within 3 ms in `engine::politeness`.
 
 mod common;
 
@@ -34,7 +37,7 @@ use mxscan_testbed::connlog::ServerKind;
 use mxscan_testbed::profile::Profile;
 
 /// Scheduling slack allowed on measured intervals (module docs).
-const SLACK: Duration = Duration::from_millis(10);
+const SLACK: Duration = Duration::from_millis(20);
 const PER_IP: Duration = Duration::from_millis(300);
 const PER_PREFIX: Duration = Duration::from_millis(50);
 
@@ -85,13 +88,8 @@ fn one_connection_per_address_and_shared_mx_probed_once() {
     politeness_run(false);
 }
 
-/// Fails as of this writing: the gate (crates/engine/src/politeness.rs, `acquire`) passes
-/// the per-address limiter first and then waits for the per-prefix and global limiters, so
-/// the interval is counted from the moment the per-address check passed, not from the
-/// connection start; the next connection to the address can follow the delayed one by
-/// milliseconds (seen: 37 ms per address, 3 ms per /24, SMTP and HTTPS alike).
+/// Intervals per address and per /24, measured on the testbed's connection log.
 #[test]
-#[ignore = "engine bug: per-address / per-prefix intervals counted before the later waits of the gate; run with --include-ignored"]
 fn intervals_per_address_and_per_prefix_are_kept() {
     if !sandboxed("intervals_per_address_and_per_prefix_are_kept") {
         return;

@@ -1,19 +1,27 @@
 //! Politeness toward the hosts we measure: every new connection (SMTP probe or MTA-STS
-//! policy fetch) passes one gate that enforces, in this order:
+//! policy fetch) passes one gate, [`Politeness::acquire`], which enforces:
 //!
 //! 1. at most one open connection per destination address (a per-address lock held by the
 //!    [`Permit`] for the life of the connection);
-//! 2. a minimum interval between connection starts to one address (`per_ip_interval`,
-//!    default 1 s);
-//! 3. a minimum interval between connection starts into one network prefix — /24 for IPv4,
-//!    /48 for IPv6 (`per_prefix_interval`), so a provider's neighbouring addresses are not
-//!    hit in a burst either;
-//! 4. a global rate of new connections (`rate` per second).
+//! 2. a cap on connections in flight overall (`max_connections`, a semaphore slot held by
+//!    the permit);
+//! 3. a global rate of new connections (`rate` per second; governor GCRA, burst one);
+//! 4. a minimum interval between connection starts to one address (`per_ip_interval`,
+//!    default 1 s) and into one network prefix — /24 for IPv4, /48 for IPv6
+//!    (`per_prefix_interval`).
 //!
-//! Intervals and rates are governor GCRA limiters with a burst of one. Memory does not grow
-//! with the addresses seen: a per-address lock lives only while someone holds or awaits it,
-//! and the keyed limiters are pruned (`retain_recent`) every few thousand acquisitions, which
-//! drops every key whose interval has passed.
+//! The intervals of 4 are kept between the moments connections actually start, not between
+//! the moments a check passed: the start time is *reserved* for the address and its prefix
+//! together, atomically under one lock, after every other wait (lock, slot, global rate) is
+//! over; the task then sleeps until that instant and dials at once. (Checking keyed
+//! limiters one after the other does not give this: a later wait shifts the start after an
+//! earlier key's check, and the next connection to that key can follow within milliseconds.)
+//! What remains is timer jitter, about a millisecond.
+//!
+//! Waiting for an address's turn holds no connection slot (the address lock comes first).
+//! Memory does not grow with the addresses seen: a per-address lock lives only while someone
+//! holds or awaits it, and reservations are dropped once their instant has passed (an
+//! interval that has run out constrains nothing).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -22,9 +30,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
-/// How often (in acquisitions) the keyed limiters are pruned.
+/// How often (in acquisitions) expired reservations are dropped.
 const PRUNE_EVERY: u64 = 4096;
 
 /// The limits; see the module docs.
@@ -36,6 +46,8 @@ pub struct PolitenessConfig {
     pub per_ip_interval: Duration,
     /// Minimum time between connection starts into one /24 (IPv4) or /48 (IPv6).
     pub per_prefix_interval: Duration,
+    /// Connections open at once, over all destinations.
+    pub max_connections: usize,
 }
 
 impl Default for PolitenessConfig {
@@ -44,6 +56,7 @@ impl Default for PolitenessConfig {
             rate: 200.0,
             per_ip_interval: Duration::from_secs(1),
             per_prefix_interval: Duration::from_millis(100),
+            max_connections: 1000,
         }
     }
 }
@@ -73,11 +86,58 @@ impl Prefix {
     }
 }
 
+/// The earliest instant the next connection may start, per address and per prefix.
+#[derive(Debug, Default)]
+struct Schedule {
+    per_ip: HashMap<IpAddr, Instant>,
+    per_prefix: HashMap<Prefix, Instant>,
+}
+
+impl Schedule {
+    /// Reserve the earliest start for `addr` that keeps both intervals, from `now`.
+    fn reserve(
+        &mut self,
+        addr: IpAddr,
+        now: Instant,
+        ip_gap: Duration,
+        prefix_gap: Duration,
+    ) -> Instant {
+        let prefix = Prefix::of(addr);
+        let mut start = now;
+        if let Some(t) = self.per_ip.get(&addr) {
+            start = start.max(*t);
+        }
+        if let Some(t) = self.per_prefix.get(&prefix) {
+            start = start.max(*t);
+        }
+        if !ip_gap.is_zero() {
+            self.per_ip.insert(addr, start + ip_gap);
+        }
+        if !prefix_gap.is_zero() {
+            self.per_prefix.insert(prefix, start + prefix_gap);
+        }
+        start
+    }
+
+    /// Forget reservations whose instant has passed.
+    fn prune(&mut self, now: Instant) {
+        self.per_ip.retain(|_, t| *t > now);
+        self.per_prefix.retain(|_, t| *t > now);
+        self.per_ip.shrink_to_fit();
+        self.per_prefix.shrink_to_fit();
+    }
+
+    fn len(&self) -> usize {
+        self.per_ip.len() + self.per_prefix.len()
+    }
+}
+
 /// The gate every connection passes. Cheap to share (`Arc<Politeness>`).
 pub struct Politeness {
+    config: PolitenessConfig,
     global: Option<DefaultDirectRateLimiter>,
-    per_ip: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    per_prefix: Option<DefaultKeyedRateLimiter<Prefix>>,
+    slots: Arc<Semaphore>,
+    schedule: Mutex<Schedule>,
     open: Mutex<HashMap<IpAddr, Arc<tokio::sync::Mutex<()>>>>,
     acquisitions: AtomicU64,
 }
@@ -85,75 +145,74 @@ pub struct Politeness {
 impl std::fmt::Debug for Politeness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Politeness")
+            .field("config", &self.config)
             .field("tracked_addresses", &self.tracked_addresses())
             .field("acquisitions", &self.acquisitions.load(Ordering::Relaxed))
             .finish()
     }
 }
 
-/// Quota of one cell per `interval` (burst one); `None` when the interval is zero.
-fn interval_quota(interval: Duration) -> Option<Quota> {
-    if interval.is_zero() {
-        None
-    } else {
-        Quota::with_period(interval).map(|q| q.allow_burst(NonZeroU32::MIN))
-    }
-}
-
 impl Politeness {
     /// A gate with these limits. A zero interval or a non-positive rate disables that limit
-    /// (tests only; the CLI refuses them without an explicit flag).
+    /// (tests and loopback testbeds; the CLI documents it).
     pub fn new(config: PolitenessConfig) -> Politeness {
         let global = if config.rate > 0.0 && config.rate.is_finite() {
-            interval_quota(Duration::from_secs_f64(1.0 / config.rate)).map(RateLimiter::direct)
+            Quota::with_period(Duration::from_secs_f64(1.0 / config.rate))
+                .map(|q| RateLimiter::direct(q.allow_burst(NonZeroU32::MIN)))
         } else {
             None
         };
         Politeness {
+            config,
             global,
-            per_ip: interval_quota(config.per_ip_interval).map(RateLimiter::dashmap),
-            per_prefix: interval_quota(config.per_prefix_interval).map(RateLimiter::dashmap),
+            slots: Arc::new(Semaphore::new(config.max_connections.max(1))),
+            schedule: Mutex::new(Schedule::default()),
             open: Mutex::new(HashMap::new()),
             acquisitions: AtomicU64::new(0),
         }
     }
 
-    /// Wait until a new connection to `addr` is allowed by every limit; the connection may
-    /// stay open as long as the returned [`Permit`] lives.
+    /// Wait until a new connection to `addr` may start under every limit; dial as soon as
+    /// this returns. The connection may stay open as long as the [`Permit`] lives.
     pub async fn acquire(self: &Arc<Self>, addr: IpAddr) -> Permit {
         let lock = {
             let mut open = self.open.lock().expect("politeness map poisoned");
             Arc::clone(open.entry(addr).or_default())
         };
         let guard = lock.lock_owned().await;
-        if let Some(per_ip) = &self.per_ip {
-            per_ip.until_key_ready(&addr).await;
-        }
-        if let Some(per_prefix) = &self.per_prefix {
-            per_prefix.until_key_ready(&Prefix::of(addr)).await;
-        }
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .expect("never closed");
         if let Some(global) = &self.global {
             global.until_ready().await;
         }
-        if self.acquisitions.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            self.prune();
-        }
+        let now = Instant::now();
+        let start = {
+            let mut schedule = self.schedule.lock().expect("politeness schedule poisoned");
+            if self.acquisitions.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+                schedule.prune(now);
+            }
+            schedule.reserve(
+                addr,
+                now,
+                self.config.per_ip_interval,
+                self.config.per_prefix_interval,
+            )
+        };
+        tokio::time::sleep_until(start).await;
         Permit {
             gate: Arc::clone(self),
             addr,
             guard: Some(guard),
+            _slot: slot,
         }
     }
 
-    /// Drop limiter state for keys whose interval has passed.
+    /// Drop reservations whose instant has passed.
     pub fn prune(&self) {
-        if let Some(l) = &self.per_ip {
-            l.retain_recent();
-            l.shrink_to_fit();
-        }
-        if let Some(l) = &self.per_prefix {
-            l.retain_recent();
-            l.shrink_to_fit();
+        if let Ok(mut s) = self.schedule.lock() {
+            s.prune(Instant::now());
         }
     }
 
@@ -162,19 +221,25 @@ impl Politeness {
         self.open.lock().map(|m| m.len()).unwrap_or(0)
     }
 
-    /// Keys held by the keyed limiters (for tests and memory checks).
+    /// Reservations held (for tests and memory checks).
     pub fn limiter_keys(&self) -> usize {
-        self.per_ip.as_ref().map_or(0, |l| l.len())
-            + self.per_prefix.as_ref().map_or(0, |l| l.len())
+        self.schedule.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Connections open now (permits alive).
+    pub fn open_connections(&self) -> usize {
+        self.config.max_connections.max(1) - self.slots.available_permits()
     }
 }
 
-/// Permission to hold one connection to one address. Dropping it frees the address.
+/// Permission to hold one connection to one address. Dropping it frees the address and the
+/// connection slot.
 #[derive(Debug)]
 pub struct Permit {
     gate: Arc<Politeness>,
     addr: IpAddr,
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _slot: OwnedSemaphorePermit,
 }
 
 impl Permit {
@@ -210,6 +275,7 @@ mod tests {
             rate,
             per_ip_interval: Duration::from_millis(ip_ms),
             per_prefix_interval: Duration::from_millis(prefix_ms),
+            max_connections: 1000,
         }
     }
 
@@ -328,6 +394,77 @@ mod tests {
         gate.prune();
         assert_eq!(gate.limiter_keys(), 0, "expired keys are dropped");
         assert_eq!(gate.tracked_addresses(), 0);
+    }
+
+    /// Connection starts (the instant `acquire` returns) of concurrent tasks into one /24
+    /// are spaced by the prefix interval even when the global rate delays some of them —
+    /// the bug of checking keyed limiters one after the other.
+    #[tokio::test]
+    async fn intervals_hold_between_actual_starts() {
+        let gate = Arc::new(Politeness::new(cfg(40.0, 150, 60)));
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..12u8 {
+            let (gate, starts) = (gate.clone(), starts.clone());
+            // Three addresses in one /24, four connections each.
+            let addr = v4(127, 7, 7, 1 + i % 3);
+            tasks.push(tokio::spawn(async move {
+                let p = gate.acquire(addr).await;
+                starts.lock().unwrap().push((addr, Instant::now()));
+                tokio::time::sleep(Duration::from_millis(3)).await;
+                drop(p);
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let mut all = starts.lock().unwrap().clone();
+        all.sort_by_key(|(_, t)| *t);
+        let slack = Duration::from_millis(3);
+        for w in all.windows(2) {
+            let gap = w[1].1 - w[0].1;
+            assert!(
+                gap + slack >= Duration::from_millis(60),
+                "prefix gap {gap:?}"
+            );
+        }
+        for a in 1..=3u8 {
+            let mine: Vec<Instant> = all
+                .iter()
+                .filter(|(x, _)| *x == v4(127, 7, 7, a))
+                .map(|(_, t)| *t)
+                .collect();
+            for w in mine.windows(2) {
+                assert!(
+                    w[1] - w[0] + slack >= Duration::from_millis(150),
+                    "address gap {:?}",
+                    w[1] - w[0]
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn connections_in_flight_are_capped() {
+        let gate = Arc::new(Politeness::new(PolitenessConfig {
+            max_connections: 3,
+            ..cfg(0.0, 0, 0)
+        }));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for i in 0..20u8 {
+            let (gate, peak) = (gate.clone(), peak.clone());
+            tasks.push(tokio::spawn(async move {
+                let _p = gate.acquire(v4(127, 8, i, 1)).await;
+                peak.fetch_max(gate.open_connections(), Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+        assert_eq!(gate.open_connections(), 0);
     }
 
     #[test]

@@ -31,7 +31,7 @@ use futures::future::join_all;
 use mxscan_probe::cert::{TrustStore, parse_cert};
 use mxscan_probe::dialer::Dialer;
 use mxscan_probe::dns::{AddrAnswer, Dns, DnsStatus};
-use mxscan_probe::fetch::{FetchOptions, fetch_policy};
+use mxscan_probe::fetch::{FetchOptions, fetch_policy_at};
 use mxscan_probe::smtp_probe::{ProbeOptions, ProbeOutcome, probe_smtp};
 use mxscan_store::rows::{CertRow, ProbeRow};
 use mxscan_store::timestamp::{TimestampMs, TimestampS};
@@ -66,7 +66,8 @@ pub struct ScanSettings {
     pub max_mx: usize,
     /// Also resolve and probe IPv6 addresses.
     pub ipv6: bool,
-    /// Connections (SMTP probes + policy fetches) in flight at once.
+    /// Connections (SMTP probes + policy fetches) in flight at once (enforced by the
+    /// politeness gate; kept here for the record).
     pub concurrency: usize,
     /// Domain tasks in flight at once (each mostly waits on DNS or on a shared probe).
     pub domain_concurrency: usize,
@@ -159,7 +160,6 @@ pub struct Engine {
     trust: Arc<TrustStore>,
     gate: Arc<Politeness>,
     probes: ProbeCache,
-    connections: Semaphore,
     certs_seen: Mutex<HashSet<[u8; 32]>>,
     writer: SurveyWriter,
     counters: Arc<Counters>,
@@ -176,7 +176,6 @@ impl Engine {
         gate: Arc<Politeness>,
         writer: SurveyWriter,
     ) -> Engine {
-        let connections = Semaphore::new(settings.concurrency.max(1));
         Engine {
             settings,
             dns,
@@ -184,7 +183,6 @@ impl Engine {
             trust,
             gate,
             probes: ProbeCache::default(),
-            connections,
             certs_seen: Mutex::new(HashSet::new()),
             writer,
             counters: Arc::new(Counters::default()),
@@ -393,9 +391,8 @@ impl Engine {
 
     /// Probe `addr` once: politeness, the SMTP conversation, rows for probes and certs.
     async fn probe(&self, addr: IpAddr, sni: String) -> Arc<HostResult> {
-        // The gate first: waiting for an address's turn must not hold a connection slot.
+        // The gate: address lock, connection slot, rate and intervals; dial right after.
         let _permit = self.gate.acquire(addr).await;
-        let _slot = self.connections.acquire().await.expect("never closed");
         self.counters
             .probes_in_flight
             .fetch_add(1, Ordering::Relaxed);
@@ -443,32 +440,44 @@ impl Engine {
         self.certs_seen.lock().expect("cert set poisoned").insert(h)
     }
 
-    /// The MTA-STS policy fetch, under the connection cap and the politeness gate. The gate
-    /// is taken for the first address of `mta-sts.<domain>` that is not blocked — the one
-    /// the fetch dials first (the lookup is served from the resolver's cache on the second
-    /// ask); a host serving both SMTP and HTTPS shares one gate entry, as it should.
+    /// The MTA-STS policy fetch (RFC 8461 §3.3) to the first address of `mta-sts.<domain>`
+    /// that is not blocked, through the politeness gate (a host serving both SMTP and HTTPS
+    /// shares one gate entry, as it should).
     async fn fetch(&self, domain: &str) -> PolicyFetch {
         let host = format!("mta-sts.{domain}");
-        let first = self
-            .addresses(&host)
-            .await
-            .addrs
-            .into_iter()
+        let addrs = self.addresses(&host).await.addrs;
+        let first = addrs
+            .iter()
+            .copied()
             .find(|a| !self.dialer.check(*a).is_blocked());
-        let _permit = match first {
-            Some(addr) => Some(self.gate.acquire(addr).await),
-            None => None,
-        };
-        let _slot = self.connections.acquire().await.expect("never closed");
         Counters::bump(&self.counters.policies_fetched);
-        let out = fetch_policy(
-            domain,
-            &self.dns,
-            &self.dialer,
-            &self.trust,
-            &self.settings.fetch,
-        )
-        .await;
+        let out = match first {
+            // Dial exactly the admitted address, right after the gate admits it.
+            Some(addr) => {
+                let _permit = self.gate.acquire(addr).await;
+                fetch_policy_at(
+                    domain,
+                    &[addr],
+                    &self.dns,
+                    &self.dialer,
+                    &self.trust,
+                    &self.settings.fetch,
+                )
+                .await
+            }
+            // No address, or every address blocked: recorded without dialling.
+            None => {
+                fetch_policy_at(
+                    domain,
+                    &addrs,
+                    &self.dns,
+                    &self.dialer,
+                    &self.trust,
+                    &self.settings.fetch,
+                )
+                .await
+            }
+        };
         if out.error.is_none() {
             Counters::bump(&self.counters.policies_ok);
         }

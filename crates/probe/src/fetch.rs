@@ -219,7 +219,33 @@ pub async fn fetch_policy(
         "mta-sts.{}",
         domain.trim_end_matches('.').to_ascii_lowercase()
     );
-    let run = fetch_inner(&host, dns, dialer, trust, opts, &mut out);
+    let run = fetch_inner(&host, None, dns, dialer, trust, opts, &mut out);
+    if tokio::time::timeout(opts.timeout, run).await.is_err() {
+        out.fail(FetchError::Timeout, "whole-fetch deadline passed");
+    }
+    out.elapsed = start.elapsed();
+    out
+}
+
+/// Like [`fetch_policy`], but dials exactly `addrs` (already resolved and chosen by the
+/// caller — e.g. the one address the politeness gate admitted) instead of resolving
+/// `mta-sts.<domain>` again, so the connection starts the moment the caller decides.
+/// An empty `addrs` is the `dns` error.
+pub async fn fetch_policy_at(
+    domain: &str,
+    addrs: &[IpAddr],
+    dns: &Dns,
+    dialer: &Dialer,
+    trust: &TrustStore,
+    opts: &FetchOptions,
+) -> FetchOutcome {
+    let start = Instant::now();
+    let mut out = FetchOutcome::default();
+    let host = format!(
+        "mta-sts.{}",
+        domain.trim_end_matches('.').to_ascii_lowercase()
+    );
+    let run = fetch_inner(&host, Some(addrs), dns, dialer, trust, opts, &mut out);
     if tokio::time::timeout(opts.timeout, run).await.is_err() {
         out.fail(FetchError::Timeout, "whole-fetch deadline passed");
     }
@@ -229,25 +255,36 @@ pub async fn fetch_policy(
 
 async fn fetch_inner(
     host: &str,
+    given: Option<&[IpAddr]>,
     dns: &Dns,
     dialer: &Dialer,
     trust: &TrustStore,
     opts: &FetchOptions,
     out: &mut FetchOutcome,
 ) {
-    // 1. Addresses.
-    let a = dns.ipv4(host).await;
-    let mut addrs = a.addrs.clone();
-    let mut dns_status = a.status;
-    if opts.ipv6 {
-        let aaaa = dns.ipv6(host).await;
-        addrs.extend(aaaa.addrs.iter().copied());
-        if dns_status != DnsStatus::Ok {
-            dns_status = aaaa.status;
+    // 1. Addresses (unless the caller resolved them).
+    let addrs: Vec<IpAddr> = match given {
+        Some(given) => given.to_vec(),
+        None => {
+            let a = dns.ipv4(host).await;
+            let mut addrs = a.addrs.clone();
+            let mut dns_status = a.status;
+            if opts.ipv6 {
+                let aaaa = dns.ipv6(host).await;
+                addrs.extend(aaaa.addrs.iter().copied());
+                if dns_status != DnsStatus::Ok {
+                    dns_status = aaaa.status;
+                }
+            }
+            if addrs.is_empty() {
+                out.fail(FetchError::Dns, format!("{host}: {}", dns_status.as_str()));
+                return;
+            }
+            addrs
         }
-    }
+    };
     if addrs.is_empty() {
-        out.fail(FetchError::Dns, format!("{host}: {}", dns_status.as_str()));
+        out.fail(FetchError::Dns, format!("{host}: no address"));
         return;
     }
 
