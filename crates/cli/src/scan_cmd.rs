@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -566,7 +566,27 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
     spawn_signal_handler(Arc::clone(&stop));
 
     let t0 = Instant::now();
-    let progress = spawn_progress(progress_mode, Arc::clone(&counters), t0);
+    // The number of domains to scan, counted in the background for file inputs (standard
+    // input cannot be read twice), so progress can show a bar and an ETA.
+    let total = Arc::new(AtomicU64::new(0));
+    if progress_mode != Progress::None && !inputs.iter().any(|i| i.as_str() == "-") {
+        let (total, inputs, shard) = (Arc::clone(&total), inputs.clone(), args.shard);
+        tokio::task::spawn_blocking(move || {
+            let mut count = Ingest::new(
+                inputs
+                    .iter()
+                    .map(|i| Input::from_arg(i))
+                    .collect::<Vec<_>>(),
+                IngestOptions {
+                    shard,
+                    ..IngestOptions::default()
+                },
+            );
+            let n = count.by_ref().filter(|e| e.is_ok()).count() as u64;
+            total.store(n, Ordering::Relaxed);
+        });
+    }
+    let progress = spawn_progress(progress_mode, Arc::clone(&counters), t0, Arc::clone(&total));
     let grace = secs("grace", args.grace)?;
     let run = tokio::spawn(Arc::clone(&engine).run(rx, Arc::clone(&stop)));
     let run_abort = run.abort_handle();
@@ -731,13 +751,35 @@ enum Progress {
     None,
 }
 
-fn spawn_progress(mode: Progress, c: Arc<Counters>, t0: Instant) -> tokio::task::JoinHandle<()> {
+fn spawn_progress(
+    mode: Progress,
+    c: Arc<Counters>,
+    t0: Instant,
+    total: Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // Domains still to do (skipped ones of a resumed survey count as done) and the ETA.
+        let eta = |c: &Counters| -> String {
+            let total = total.load(Ordering::Relaxed);
+            let done =
+                c.domains_done.load(Ordering::Relaxed) + c.domains_skipped.load(Ordering::Relaxed);
+            let el = t0.elapsed().as_secs_f64();
+            if total == 0 || done == 0 || el < 1.0 {
+                return String::new();
+            }
+            let left = total.saturating_sub(done) as f64
+                / (c.domains_done.load(Ordering::Relaxed).max(1) as f64 / el);
+            format!(
+                " of {total}, ETA {}",
+                indicatif::HumanDuration(Duration::from_secs_f64(left))
+            )
+        };
         let line = |c: &Counters| {
             let done = c.domains_done.load(Ordering::Relaxed);
             let el = t0.elapsed().as_secs_f64().max(0.001);
             format!(
-                "{done} domains ({:.0}/s), {} in flight | probes {} ({} in flight) | STARTTLS ok {} failed {} | blocked {} | policies {} ({} ok)",
+                "{done} domains{} ({:.0}/s), {} in flight | probes {} ({} in flight) | STARTTLS ok {} failed {} | blocked {} | policies {} ({} ok)",
+                eta(c),
                 done as f64 / el,
                 c.domains_started
                     .load(Ordering::Relaxed)
@@ -782,11 +824,12 @@ fn spawn_progress(mode: Progress, c: Arc<Counters>, t0: Instant) -> tokio::task:
                     let done = c.domains_done.load(Ordering::Relaxed);
                     domains.set_position(done);
                     domains.set_message(format!(
-                        "{} in flight, {} DNS failures",
+                        "{} in flight, {} DNS failures{}",
                         c.domains_started
                             .load(Ordering::Relaxed)
                             .saturating_sub(done),
-                        c.dns_failed.load(Ordering::Relaxed)
+                        c.dns_failed.load(Ordering::Relaxed),
+                        eta(&c)
                     ));
                     probes.set_position(c.probes.load(Ordering::Relaxed));
                     probes.set_message(format!(
