@@ -10,7 +10,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use mxscan_testbed::dns::{DnsHandle, start_dns};
 use mxscan_testbed::names::synthetic_domains;
 use mxscan_testbed::profile::Profile;
-use mxscan_testbed::scenario::{DnsScenario, StsScenario};
+use mxscan_testbed::scenario::{DnsScenario, StsScenario, TlsRptScenario};
 use mxscan_testbed::world::{World, WorldConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -385,4 +385,202 @@ async fn dig_works_if_installed() {
         .unwrap();
     assert!(out.contains("ANSWER: 41"), "{out}");
     assert!(out.contains("Truncated, retrying in TCP mode"), "{out}");
+}
+
+/// One `dig` answer: rcode (`None`: no reply), answer records as (type, data).
+#[derive(Debug)]
+struct Dig {
+    status: Option<String>,
+    answers: Vec<(String, String)>,
+}
+
+impl Dig {
+    fn of(&self, rtype: &str) -> Vec<&str> {
+        self.answers
+            .iter()
+            .filter(|(t, _)| t == rtype)
+            .map(|(_, d)| d.as_str())
+            .collect()
+    }
+}
+
+/// Parses `dig +noall +comments +answer` output.
+fn parse_dig(out: &str) -> Dig {
+    let status = out
+        .split_once("status: ")
+        .map(|(_, rest)| rest.split(',').next().unwrap_or("").trim().to_owned());
+    let answers = out
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .filter_map(|l| {
+            // name TTL class type data…
+            let mut f = l.split_whitespace();
+            let (_, _, _, t) = (f.next()?, f.next()?, f.next()?, f.next()?);
+            Some((t.to_owned(), f.collect::<Vec<_>>().join(" ")))
+        })
+        .collect();
+    Dig { status, answers }
+}
+
+/// The character-strings of one TXT record as dig prints them (`"a" "b"`), concatenated.
+fn txt_data(data: &str) -> String {
+    let mut out = String::new();
+    let mut chars = data.chars();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\\' if quoted => out.extend(chars.next()),
+            c if quoted => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every DNS scenario, and every `_mta-sts` / `_smtp._tls` record scenario, observed by
+/// `dig` (a client that is not mxscan's resolver) and mapped to the truth's columns:
+/// NXDOMAIN ↔ `nxdomain`, SERVFAIL ↔ `servfail`, no reply ↔ `timeout`, NODATA for MX and A
+/// ↔ `no_mail_host`, `MX 0 .` ↔ `null_mx`, no MX but an A ↔ `implicit_mx` (that address);
+/// otherwise the MX set in preference order equals `mx_hosts`, each exchange's A answer
+/// (CNAMEs followed by dig) equals its mx rows' addresses, and an exchange without an
+/// address is in `mx_unresolved`. TXT answers (dig retries the truncated one over TCP) are
+/// parsed with `mxscan_policy` and give `sts_record` / `tlsrpt_record` (no reply or
+/// SERVFAIL ↔ `dns_error`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dig_observes_every_scenario_as_the_truth_says() {
+    if std::process::Command::new("dig")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: dig not installed (apt-get install -y bind9-dnsutils); test not run");
+        return;
+    }
+    let w = world();
+    let h = server(&w).await;
+    let port = h.local_addr().port().to_string();
+    let dig = |name: String, rtype: &'static str| {
+        let port = port.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = std::process::Command::new("dig")
+                .args(["@127.0.0.1", "-p", &port, "+tries=1", "+time=1"])
+                .args(["+noall", "+comments", "+answer", &name, rtype])
+                .output()
+                .unwrap();
+            parse_dig(&String::from_utf8_lossy(&out.stdout))
+        })
+    };
+    let domains: Vec<String> = synthetic_domains(SEED, 20_000, Profile::Stress)
+        .map(|(_, d)| d)
+        .filter(|d| !w.is_shadowed(d))
+        .collect();
+    let pick = |pred: &dyn Fn(&str) -> bool| -> String {
+        domains
+            .iter()
+            .find(|d| pred(d))
+            .expect("a domain of that scenario")
+            .clone()
+    };
+
+    for dns in DnsScenario::ALL {
+        let d = pick(&|d| w.scenario(d).dns == *dns);
+        let t = w.expected(&d);
+        let mx = dig(d.clone(), "MX").await.unwrap();
+        let mut got_hosts = Vec::new();
+        let mut got_rows = Vec::new();
+        let mut unresolved = Vec::new();
+        let (mut null_mx, mut implicit) = (false, false);
+        let status = match mx.status.as_deref() {
+            None => "timeout",
+            Some("NXDOMAIN") => "nxdomain",
+            Some("SERVFAIL") => "servfail",
+            Some("NOERROR") => {
+                let mut prefs: Vec<(u16, String)> = mx
+                    .of("MX")
+                    .iter()
+                    .map(|data| {
+                        let (p, ex) = data.split_once(' ').unwrap();
+                        (p.parse().unwrap(), ex.trim_end_matches('.').to_owned())
+                    })
+                    .collect();
+                prefs.sort();
+                if prefs == [(0, String::new())] {
+                    null_mx = true;
+                    prefs.clear();
+                }
+                if prefs.is_empty() && !null_mx {
+                    let a = dig(d.clone(), "A").await.unwrap();
+                    let addrs = a.of("A");
+                    if !addrs.is_empty() {
+                        assert_eq!(addrs.len(), 1, "{d}: {a:?}");
+                        implicit = true;
+                        prefs.push((0, d.clone()));
+                    }
+                }
+                for (_, ex) in &prefs {
+                    got_hosts.push(ex.clone());
+                    let a = dig(ex.clone(), "A").await.unwrap();
+                    let addrs = a.of("A");
+                    if addrs.is_empty() {
+                        unresolved.push(ex.clone());
+                    }
+                    for addr in addrs {
+                        got_rows.push((ex.clone(), addr.to_owned()));
+                    }
+                }
+                if prefs.is_empty() && !null_mx {
+                    "no_mail_host"
+                } else {
+                    "ok"
+                }
+            }
+            Some(other) => panic!("{d}: unexpected rcode {other}"),
+        };
+        let want_rows: Vec<(String, String)> =
+            t.mx.iter()
+                .map(|r| (r.exchange.clone(), r.address.clone()))
+                .collect();
+        let ctx = format!("{dns} ({d}): dig {mx:?}");
+        assert_eq!(status, t.dns_status, "{ctx}");
+        assert_eq!(null_mx, t.null_mx, "{ctx}");
+        assert_eq!(implicit, t.implicit_mx, "{ctx}");
+        assert_eq!(got_hosts, t.mx_hosts, "{ctx}");
+        assert_eq!(unresolved, t.mx_unresolved, "{ctx}");
+        assert_eq!(got_rows, want_rows, "{ctx}");
+        if *dns == DnsScenario::MxCname {
+            let a = dig(format!("mx1.{d}"), "A").await.unwrap();
+            assert_eq!(a.of("CNAME"), vec![format!("in1.{d}.")], "{ctx}");
+        }
+    }
+
+    // `_mta-sts` and `_smtp._tls` records, one domain per scenario.
+    let record_status =
+        |d: &Dig, records: &dyn Fn(&[String]) -> &'static str| match d.status.as_deref() {
+            None | Some("SERVFAIL") => "dns_error",
+            Some("NXDOMAIN") => "none",
+            Some("NOERROR") => {
+                let txt: Vec<String> = d.of("TXT").iter().map(|t| txt_data(t)).collect();
+                records(&txt)
+            }
+            Some(other) => panic!("unexpected rcode {other}"),
+        };
+    for sts in StsScenario::ALL {
+        let d = pick(&|d| w.scenario(d).sts == *sts);
+        let t = w.expected(&d);
+        let got = dig(format!("_mta-sts.{d}"), "TXT").await.unwrap();
+        let status = record_status(&got, &|txt| {
+            mxscan_policy::parse_sts_txt(txt).status.as_str()
+        });
+        assert_eq!(status, t.sts_record, "{sts} ({d}): {got:?}");
+    }
+    for tlsrpt in TlsRptScenario::ALL {
+        let d = pick(&|d| w.scenario(d).tlsrpt == *tlsrpt);
+        let t = w.expected(&d);
+        let got = dig(format!("_smtp._tls.{d}"), "TXT").await.unwrap();
+        let status = record_status(&got, &|txt| {
+            mxscan_policy::parse_tlsrpt_txt(txt).status.as_str()
+        });
+        assert_eq!(status, t.tlsrpt_record, "{tlsrpt} ({d}): {got:?}");
+    }
 }
