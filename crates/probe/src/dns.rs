@@ -302,6 +302,8 @@ pub struct Dns {
     servers: Vec<SocketAddr>,
     sem: Semaphore,
     hook: Option<RateHook>,
+    /// Serialises waits on `hook` (see [`Dns::query`]).
+    hook_turn: tokio::sync::Mutex<()>,
     cache: Mutex<AnswerCache>,
     sent: Arc<AtomicU64>,
     lookups: AtomicU64,
@@ -361,6 +363,7 @@ impl Dns {
             cfg,
             servers,
             hook,
+            hook_turn: tokio::sync::Mutex::new(()),
             sent,
             lookups: AtomicU64::new(0),
             cache_hits: AtomicU64::new(0),
@@ -545,6 +548,12 @@ impl Dns {
                 tokio::time::sleep(wait).await;
             }
             if let Some(hook) = &self.hook {
+                // One waiter on the rate hook at a time, the others queued FIFO behind a
+                // lock. A governor limiter's `until_ready` puts every waiter to sleep until
+                // the next free instant and lets them all race for it, so with thousands of
+                // lookups queued each admitted query cost thousands of timer wake-ups (the
+                // scanner's DNS throughput stalled far below `--dns-rate`; docs/performance.md).
+                let _turn = self.hook_turn.lock().await;
                 hook().await;
             }
             attempt += 1;
