@@ -36,7 +36,8 @@
 #     waiting (Little's law: rate = in-flight / time per domain) is not the limit.
 #
 # Environment: BENCH_KEEP=1 keeps the work directory; BENCH_DIR=… chooses it;
-# BENCH_SCAN_FLAGS="…" appends flags to the scan (e.g. to try other settings);
+# BENCH_SCAN_FLAGS="…" appends flags the bench does not set (e.g. --domain-concurrency);
+# BENCH_RATE, BENCH_DNS_RATE, BENCH_DNS_CONCURRENCY, BENCH_CONCURRENCY replace the values above;
 # BENCH_LATENCY=MS changes the testbed's median RTT (default 50); BENCH_SKIP_BUILD=1.
 set -euo pipefail
 
@@ -121,9 +122,10 @@ SCAN=(
   "$BIN" scan
   --resolver "$DNS_ADDR" --trust-anchor "$WORK/ca.pem" --allow 127.0.0.0/8
   --smtp-port "$SMTP_PORT" --https-port "$HTTPS_PORT"
-  --rate 20000 --per-ip-interval 1 --per-prefix-interval 0.1
-  --dns-rate 50000 --dns-concurrency 1024 --dns-timeout 2 --dns-attempts 2
-  --concurrency 2000
+  --rate "${BENCH_RATE:-20000}" --per-ip-interval 1 --per-prefix-interval 0.1
+  --dns-rate "${BENCH_DNS_RATE:-50000}" --dns-concurrency "${BENCH_DNS_CONCURRENCY:-1024}"
+  --dns-timeout 2 --dns-attempts 2
+  --concurrency "${BENCH_CONCURRENCY:-2000}"
   --connect-timeout 5 --greeting-timeout 10 --command-timeout 10 --tls-timeout 10
   --probe-timeout 30 --fetch-timeout 10
   --progress lines --out "$WORK/surveys"
