@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -95,7 +96,7 @@ pub struct ScanFlags {
     /// Connections (SMTP probes and policy fetches) in flight at most.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub concurrency: usize,
-    /// Domains in flight at most (default: 4 × --concurrency).
+    /// Domains in flight at most (default: 1.5 × --concurrency; more only adds queueing).
     #[arg(long, value_name = "N")]
     pub domain_concurrency: Option<usize>,
 
@@ -389,7 +390,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         "config_file": config_file,
         "dns_timeout_s": args.dns_timeout,
         "dns_attempts": args.dns_attempts,
-        "domain_concurrency": args.domain_concurrency.unwrap_or(args.concurrency * 4),
+        "domain_concurrency": args.domain_concurrency.unwrap_or(args.concurrency.saturating_mul(3) / 2),
         "grace_s": args.grace,
         "commit_rows": args.commit_rows,
         "commit_interval_s": args.commit_interval,
@@ -438,8 +439,14 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
     }
 
     // 3. The machinery.
+    // The DNS rate with a burst of a tenth of a second of queries: the same average rate,
+    // but the three lookups a domain starts at once do not each wait a limiter round trip.
+    let dns_burst = NonZeroU32::new((args.dns_rate / 10.0).clamp(1.0, 100_000.0) as u32)
+        .unwrap_or(NonZeroU32::MIN);
     let dns_limiter = Arc::new(RateLimiter::direct(
-        Quota::with_period(Duration::from_secs_f64(1.0 / args.dns_rate)).expect("positive period"),
+        Quota::with_period(Duration::from_secs_f64(1.0 / args.dns_rate))
+            .expect("positive period")
+            .allow_burst(dns_burst),
     ));
     let hook: RateHook = Arc::new(move || {
         let l = Arc::clone(&dns_limiter);
@@ -481,7 +488,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         concurrency,
         domain_concurrency: args
             .domain_concurrency
-            .unwrap_or(args.concurrency * 4)
+            .unwrap_or(args.concurrency.saturating_mul(3) / 2)
             .max(1),
         smtp,
         fetch,

@@ -136,6 +136,7 @@ impl Schedule {
 pub struct Politeness {
     config: PolitenessConfig,
     global: Option<DefaultDirectRateLimiter>,
+    global_turn: tokio::sync::Mutex<()>,
     slots: Arc<Semaphore>,
     schedule: Mutex<Schedule>,
     open: Mutex<HashMap<IpAddr, Arc<tokio::sync::Mutex<()>>>>,
@@ -165,6 +166,7 @@ impl Politeness {
         Politeness {
             config,
             global,
+            global_turn: tokio::sync::Mutex::new(()),
             slots: Arc::new(Semaphore::new(config.max_connections.max(1))),
             schedule: Mutex::new(Schedule::default()),
             open: Mutex::new(HashMap::new()),
@@ -185,6 +187,9 @@ impl Politeness {
             .await
             .expect("never closed");
         if let Some(global) = &self.global {
+            // One waiter on the limiter at a time, the rest queued FIFO: governor's
+            // `until_ready` wakes every sleeper at each free instant (a thundering herd).
+            let _turn = self.global_turn.lock().await;
             global.until_ready().await;
         }
         let now = Instant::now();
