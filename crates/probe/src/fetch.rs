@@ -213,18 +213,7 @@ pub async fn fetch_policy(
     trust: &TrustStore,
     opts: &FetchOptions,
 ) -> FetchOutcome {
-    let start = Instant::now();
-    let mut out = FetchOutcome::default();
-    let host = format!(
-        "mta-sts.{}",
-        domain.trim_end_matches('.').to_ascii_lowercase()
-    );
-    let run = fetch_inner(&host, None, dns, dialer, trust, opts, &mut out);
-    if tokio::time::timeout(opts.timeout, run).await.is_err() {
-        out.fail(FetchError::Timeout, "whole-fetch deadline passed");
-    }
-    out.elapsed = start.elapsed();
-    out
+    fetch(domain, None, dns, dialer, trust, opts).await
 }
 
 /// Like [`fetch_policy`], but dials exactly `addrs` (already resolved and chosen by the
@@ -239,13 +228,25 @@ pub async fn fetch_policy_at(
     trust: &TrustStore,
     opts: &FetchOptions,
 ) -> FetchOutcome {
+    fetch(domain, Some(addrs), dns, dialer, trust, opts).await
+}
+
+/// Both entry points: the whole-fetch deadline around [`fetch_inner`].
+async fn fetch(
+    domain: &str,
+    given: Option<&[IpAddr]>,
+    dns: &Dns,
+    dialer: &Dialer,
+    trust: &TrustStore,
+    opts: &FetchOptions,
+) -> FetchOutcome {
     let start = Instant::now();
     let mut out = FetchOutcome::default();
     let host = format!(
         "mta-sts.{}",
         domain.trim_end_matches('.').to_ascii_lowercase()
     );
-    let run = fetch_inner(&host, Some(addrs), dns, dialer, trust, opts, &mut out);
+    let run = fetch_inner(&host, given, dns, dialer, trust, opts, &mut out);
     if tokio::time::timeout(opts.timeout, run).await.is_err() {
         out.fail(FetchError::Timeout, "whole-fetch deadline passed");
     }
