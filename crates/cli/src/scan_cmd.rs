@@ -485,7 +485,6 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         at,
         max_mx: args.max_mx,
         ipv6: args.ipv6,
-        concurrency,
         domain_concurrency: args
             .domain_concurrency
             .unwrap_or(args.concurrency.saturating_mul(3) / 2)

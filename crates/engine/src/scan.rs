@@ -16,8 +16,8 @@
 //!    the probes;
 //! 4. evaluates ([`crate::evaluate`]) and sends the domain row with its mx rows in one message.
 //!
-//! Probes and fetches pass the politeness gate ([`crate::politeness`]) and a global cap on
-//! connections in flight (`concurrency`). Probe rows and certificate rows are written when a
+//! Probes and fetches pass the politeness gate ([`crate::politeness`]), which also holds the
+//! cap on connections in flight. Probe rows and certificate rows are written when a
 //! probe finishes, so they always precede the domains that refer to them (the store's
 //! exactly-once resume contract).
 
@@ -66,9 +66,6 @@ pub struct ScanSettings {
     pub max_mx: usize,
     /// Also resolve and probe IPv6 addresses.
     pub ipv6: bool,
-    /// Connections (SMTP probes + policy fetches) in flight at once (enforced by the
-    /// politeness gate; kept here for the record).
-    pub concurrency: usize,
     /// Domain tasks in flight at once (each mostly waits on DNS or on a shared probe).
     pub domain_concurrency: usize,
     /// SMTP probe settings (EHLO name, deadlines, caps).
@@ -127,16 +124,6 @@ impl ProbeCache {
     pub fn seed(&self, addr: IpAddr, result: HostResult) {
         let cell = self.cell(addr);
         let _ = cell.set(Arc::new(result));
-    }
-
-    /// Addresses known (probed, being probed, or seeded).
-    pub fn len(&self) -> usize {
-        self.map.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    /// True when no address is known.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -210,11 +197,7 @@ impl Engine {
             addr,
             HostResult {
                 status: row.status,
-                starttls: if row.ehlo_keywords.is_empty() && row.starttls_offered.is_none() {
-                    None
-                } else {
-                    row.starttls_offered
-                },
+                starttls: row.starttls_offered,
                 chain: chain_facts,
             },
         );
