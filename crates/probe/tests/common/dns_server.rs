@@ -96,10 +96,22 @@ pub fn answer(
     Some(resp)
 }
 
+/// A UDP socket and a TCP listener on the same ephemeral port. The port the
+/// kernel picks for UDP may already be taken for TCP (another test's client
+/// connection), so try a few ports rather than fail the test on a collision.
+async fn bind_pair() -> (UdpSocket, TcpListener, std::net::SocketAddr) {
+    for _ in 0..50 {
+        let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let addr = udp.local_addr().unwrap();
+        if let Ok(tcp) = TcpListener::bind(addr).await {
+            return (udp, tcp, addr);
+        }
+    }
+    panic!("no port free for both UDP and TCP after 50 tries");
+}
+
 pub async fn start(zone: HashMap<(String, RecordType), Ans>) -> Server {
-    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let addr = udp.local_addr().unwrap();
-    let tcp = TcpListener::bind(addr).await.unwrap();
+    let (udp, tcp, addr) = bind_pair().await;
     let zone = Arc::new(zone);
     let hits: Arc<std::sync::Mutex<HashMap<String, u64>>> = Arc::default();
     let tcp_hits = Arc::new(AtomicU64::new(0));
