@@ -19,8 +19,11 @@ pub struct ChainFacts {
     /// `Some(status)` when the chain fails for every name (anything but `name_mismatch`).
     base: Option<CertStatus>,
     /// The leaf's dNSName SANs, lowercase, as presented (a presented name with a trailing
-    /// dot matches nothing, as in webpki).
-    sans: Box<[Box<str>]>,
+    /// dot matches nothing, as in webpki), joined by `\n` into one allocation: a survey keeps
+    /// one of these per TLS address for its whole run. A dNSName cannot contain `\n` (it is
+    /// an IA5String hostname; x509-parser would not hand us one that does, and such a SAN
+    /// could match no reference name anyway).
+    sans: Box<str>,
 }
 
 impl ChainFacts {
@@ -29,27 +32,29 @@ impl ChainFacts {
         let Some(leaf) = chain.first() else {
             return ChainFacts {
                 base: Some(CertStatus::Other),
-                sans: Box::new([]),
+                sans: Box::default(),
             };
         };
-        let sans: Box<[Box<str>]> = parse_cert(leaf.as_ref())
+        let names: Vec<String> = parse_cert(leaf.as_ref())
             .map(|info| {
                 info.san_dns
                     .iter()
-                    .map(|s| s.to_ascii_lowercase().into_boxed_str())
+                    .filter(|s| !s.contains('\n'))
+                    .map(|s| s.to_ascii_lowercase())
                     .collect()
             })
             .unwrap_or_default();
+        let sans: Box<str> = names.join("\n").into_boxed_str();
         // A reference name the leaf certainly covers (if it covers anything), so that the
         // verdict below can only be a name-independent failure or `valid`.
-        let probe_name = sans
+        let probe_name = names
             .iter()
             .find_map(|s| {
                 let name = match s.strip_prefix("*.") {
                     Some(rest) => format!("wildcard-probe.{rest}"),
                     None => s.to_string(),
                 };
-                san_matches(&sans, &name).then_some(name)
+                san_matches(&names, &name).then_some(name)
             })
             .unwrap_or_else(|| "no-san.invalid".to_string());
         let base = match trust.judge(chain, &probe_name, at) {
@@ -63,9 +68,14 @@ impl ChainFacts {
     pub fn status_for(&self, name: &str) -> CertStatus {
         match self.base {
             Some(status) => status,
-            None if san_matches(&self.sans, name) => CertStatus::Valid,
+            None if san_matches_iter(self.sans(), name) => CertStatus::Valid,
             None => CertStatus::NameMismatch,
         }
+    }
+
+    /// The leaf's dNSName SANs (lowercase).
+    pub fn sans(&self) -> impl Iterator<Item = &str> {
+        self.sans.split('\n').filter(|s| !s.is_empty())
     }
 
     /// Whether the chain is valid for `name` (e.g. the recipient domain itself).
@@ -80,12 +90,16 @@ impl ChainFacts {
 /// Partial-label wildcards (`f*.example.com`) and presented names with a trailing dot never
 /// match; the reference name's own trailing dot is ignored.
 pub fn san_matches<S: AsRef<str>>(sans: &[S], name: &str) -> bool {
+    san_matches_iter(sans.iter().map(AsRef::as_ref), name)
+}
+
+/// [`san_matches`] over any sequence of presented names.
+fn san_matches_iter<'a>(mut sans: impl Iterator<Item = &'a str>, name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     if name.is_empty() {
         return false;
     }
-    sans.iter().any(|san| {
-        let san = san.as_ref();
+    sans.any(|san| {
         if let Some(suffix) = san.strip_prefix("*.") {
             if suffix.contains('*') || !suffix.contains('.') {
                 return false;
@@ -123,6 +137,53 @@ mod tests {
         ];
         for (sans, name, want) in cases {
             assert_eq!(san_matches(sans, name), *want, "{sans:?} vs {name}");
+        }
+    }
+
+    /// `status_for` must give exactly what webpki says when the whole chain is judged for
+    /// that name, for every defect the testbed CA can mint and names that do and do not
+    /// match a multi-SAN leaf (exact, wildcard, case, trailing dot, too deep, apex).
+    #[test]
+    fn facts_agree_with_webpki_for_every_name() {
+        use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec};
+        let ca = mxscan_testbed::ca::Ca::new().unwrap();
+        let mut trust = TrustStore::empty();
+        trust.add_ca_der(ca.root_der()).unwrap();
+        let at = UnixTime::now();
+        let names = [
+            "mx.example.com",
+            "MX.Example.com.",
+            "mx2.example.com",
+            "a.mail.example.net",
+            "mail.example.net",
+            "b.a.mail.example.net",
+            "other.example",
+        ];
+        for defect in [
+            CertDefect::None,
+            CertDefect::Expired,
+            CertDefect::NotYetValid,
+            CertDefect::IncompleteChain,
+            CertDefect::SelfSigned,
+            CertDefect::UnknownIssuer,
+        ] {
+            let spec = CertSpec {
+                names: CertNames::Fixed(vec!["mx.example.com".into(), "*.mail.example.net".into()]),
+                defect,
+            };
+            let chain = ca.chain(&spec, None).unwrap().cert.clone();
+            let facts = ChainFacts::judge(&trust, &chain, at);
+            assert_eq!(
+                facts.sans().collect::<Vec<_>>(),
+                ["mx.example.com", "*.mail.example.net"]
+            );
+            for name in names {
+                assert_eq!(
+                    facts.status_for(name),
+                    trust.judge(&chain, name, at),
+                    "{defect:?} for {name}"
+                );
+            }
         }
     }
 }

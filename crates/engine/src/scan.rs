@@ -108,22 +108,72 @@ impl Counters {
 }
 
 /// One shared probe result per address for the whole survey.
+///
+/// The map holds an entry for every address the survey has met, so its per-entry cost is what
+/// grows with a survey (426k addresses at 1M domains): an address in flight holds a
+/// [`OnceCell`] its waiters share; once the probe is done the entry is settled to the bare
+/// result, and results without a chain (no STARTTLS, refused, timed out … — the majority)
+/// are interned, so they cost the map entry alone.
 #[derive(Debug, Default)]
 pub struct ProbeCache {
-    map: Mutex<HashMap<IpAddr, Arc<OnceCell<Arc<HostResult>>>>>,
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Debug, Default)]
+struct CacheInner {
+    map: HashMap<IpAddr, Slot>,
+    /// One shared result per chainless (status, STARTTLS) outcome.
+    interned: HashMap<(&'static str, Option<bool>), Arc<HostResult>>,
+}
+
+#[derive(Debug)]
+enum Slot {
+    /// A probe is in flight (or about to start): waiters share the cell.
+    Pending(Arc<OnceCell<Arc<HostResult>>>),
+    /// The probe finished.
+    Done(Arc<HostResult>),
+}
+
+impl CacheInner {
+    /// The shared copy of a chainless result (the same value, one allocation per outcome).
+    fn intern(&mut self, result: Arc<HostResult>) -> Arc<HostResult> {
+        if result.chain.is_some() {
+            return result;
+        }
+        Arc::clone(
+            self.interned
+                .entry((result.status, result.starttls))
+                .or_insert(result),
+        )
+    }
 }
 
 impl ProbeCache {
-    /// The cell for `addr` (created empty on first use).
-    fn cell(&self, addr: IpAddr) -> Arc<OnceCell<Arc<HostResult>>> {
-        let mut map = self.map.lock().expect("probe cache poisoned");
-        Arc::clone(map.entry(addr).or_default())
+    /// The result for `addr` if its probe is done, else the cell to await (created empty on
+    /// first use).
+    fn lookup(&self, addr: IpAddr) -> Result<Arc<HostResult>, Arc<OnceCell<Arc<HostResult>>>> {
+        let mut inner = self.inner.lock().expect("probe cache poisoned");
+        match inner
+            .map
+            .entry(addr)
+            .or_insert_with(|| Slot::Pending(Arc::default()))
+        {
+            Slot::Done(result) => Ok(Arc::clone(result)),
+            Slot::Pending(cell) => Err(Arc::clone(cell)),
+        }
+    }
+
+    /// Replace the address's cell by its result; returns the (possibly interned) result.
+    fn settle(&self, addr: IpAddr, result: Arc<HostResult>) -> Arc<HostResult> {
+        let mut inner = self.inner.lock().expect("probe cache poisoned");
+        let result = inner.intern(result);
+        inner.map.insert(addr, Slot::Done(Arc::clone(&result)));
+        result
     }
 
     /// Record a result known in advance (a probe committed by an earlier run of the survey).
     pub fn seed(&self, addr: IpAddr, result: HostResult) {
-        let cell = self.cell(addr);
-        let _ = cell.set(Arc::new(result));
+        self.settle(addr, Arc::new(result));
     }
 }
 
@@ -368,8 +418,13 @@ impl Engine {
 
     /// The shared probe result for `addr`: probe it if nobody has, else await theirs.
     async fn host(&self, addr: IpAddr, sni: &str) -> Arc<HostResult> {
-        let cell = self.probes.cell(addr);
-        Arc::clone(cell.get_or_init(|| self.probe(addr, sni.to_string())).await)
+        let cell = match self.probes.lookup(addr) {
+            Ok(done) => return done,
+            Err(cell) => cell,
+        };
+        let result = Arc::clone(cell.get_or_init(|| self.probe(addr, sni.to_string())).await);
+        // Every waiter settles; the first one frees the cell, the rest rewrite the same value.
+        self.probes.settle(addr, result)
     }
 
     /// Probe `addr` once: politeness, the SMTP conversation, rows for probes and certs.
@@ -544,4 +599,71 @@ fn cert_row(survey_id: &str, der: &[u8]) -> Option<CertRow> {
         key_bits: info.key_bits,
         signature_algorithm: info.signature_algorithm,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chainless(status: &'static str, starttls: Option<bool>) -> Arc<HostResult> {
+        Arc::new(HostResult {
+            status,
+            starttls,
+            chain: None,
+        })
+    }
+
+    #[tokio::test]
+    async fn waiters_share_one_probe_and_settled_entries_drop_the_cell() {
+        let cache = ProbeCache::default();
+        let addr: IpAddr = "127.1.2.3".parse().unwrap();
+        let probes = AtomicU64::new(0);
+        let get = || async {
+            match cache.lookup(addr) {
+                Ok(done) => done,
+                Err(cell) => {
+                    let r = Arc::clone(
+                        cell.get_or_init(|| async {
+                            probes.fetch_add(1, Ordering::Relaxed);
+                            tokio::task::yield_now().await;
+                            chainless("no_starttls", Some(false))
+                        })
+                        .await,
+                    );
+                    cache.settle(addr, r)
+                }
+            }
+        };
+        let (a, b, c) = tokio::join!(get(), get(), get());
+        assert_eq!(probes.load(Ordering::Relaxed), 1, "one probe per address");
+        assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&b, &c));
+        {
+            let inner = cache.inner.lock().unwrap();
+            assert!(matches!(inner.map.get(&addr), Some(Slot::Done(_))));
+        }
+        // A later domain gets the settled result without a cell.
+        assert!(Arc::ptr_eq(&cache.lookup(addr).unwrap(), &a));
+    }
+
+    #[test]
+    fn chainless_results_are_interned_per_outcome() {
+        let cache = ProbeCache::default();
+        for i in 0..1000u32 {
+            let addr = IpAddr::from([127, 9, (i >> 8) as u8, i as u8]);
+            let (status, starttls) = match i % 3 {
+                0 => ("no_starttls", Some(false)),
+                1 => ("connect_refused", None),
+                _ => ("connect_timeout", None),
+            };
+            cache.settle(addr, chainless(status, starttls));
+        }
+        let inner = cache.inner.lock().unwrap();
+        assert_eq!(inner.map.len(), 1000);
+        assert_eq!(inner.interned.len(), 3, "one allocation per outcome");
+        let a = match inner.map.get(&IpAddr::from([127, 9, 0, 0])) {
+            Some(Slot::Done(r)) => r,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((a.status, a.starttls), ("no_starttls", Some(false)));
+    }
 }

@@ -48,6 +48,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -201,8 +202,12 @@ impl SurveyWriter {
             manifest.rows = seed.rows.clone();
             // The manifest may predate the last commit (a crash between rename and rewrite).
             manifest.parts = numbers.len() as u64;
-            probe_keys = seed.probe_keys.clone();
-            cert_hashes = seed.cert_hashes.clone();
+            probe_keys = seed
+                .probe_keys
+                .iter()
+                .map(|(a, port)| ProbeKey::new(a, *port))
+                .collect();
+            cert_hashes = seed.cert_hashes.iter().map(|h| CertKey::new(h)).collect();
         }
         let zstd = ZstdLevel::try_new(opts.zstd_level).map_err(|source| StoreError::Parquet {
             path: dir.clone(),
@@ -490,6 +495,46 @@ impl<R: TableRow> Buf<R> {
     }
 }
 
+/// The writer's duplicate filter key for a probe row. The filters live as long as the survey
+/// and hold one key per probed address (426k at 1M domains), so keys are binary: an address
+/// that parses (always, for rows the engine makes) costs no allocation; anything else is
+/// kept as text so that no row is ever dropped on a false match.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ProbeKey {
+    Ip(IpAddr, u16),
+    Text(Box<str>, u16),
+}
+
+impl ProbeKey {
+    fn new(address: &str, port: u16) -> ProbeKey {
+        // Only the canonical spelling maps to the binary key ("::1" and "0::1" stay apart).
+        match address.parse::<IpAddr>() {
+            Ok(ip) if ip.to_string() == address => ProbeKey::Ip(ip, port),
+            _ => ProbeKey::Text(address.into(), port),
+        }
+    }
+}
+
+/// The duplicate filter key for a certificate row: its SHA-256, decoded from the 64 hex
+/// digits of `certs.sha256` (text only if it is not that).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum CertKey {
+    Sha256([u8; 32]),
+    Text(Box<str>),
+}
+
+impl CertKey {
+    fn new(sha256_hex: &str) -> CertKey {
+        let mut bin = [0u8; 32];
+        match hex::decode_to_slice(sha256_hex, &mut bin) {
+            // Lowercase is the contract; uppercase hex would decode to the same key, so keep
+            // it apart to stay exact.
+            Ok(()) if !sha256_hex.bytes().any(|b| b.is_ascii_uppercase()) => CertKey::Sha256(bin),
+            _ => CertKey::Text(sha256_hex.into()),
+        }
+    }
+}
+
 struct State {
     dir: PathBuf,
     next_part: u32,
@@ -500,8 +545,8 @@ struct State {
     mx: Buf<MxRow>,
     domains: Buf<DomainRow>,
     pending_counts: Counts,
-    probe_keys: HashSet<(String, u16)>,
-    cert_hashes: HashSet<String>,
+    probe_keys: HashSet<ProbeKey>,
+    cert_hashes: HashSet<CertKey>,
     manifest: Manifest,
     report: WriterReport,
 }
@@ -517,7 +562,7 @@ impl State {
     }
 
     fn push_probe(&mut self, p: ProbeRow) {
-        if self.probe_keys.insert((p.address.clone(), p.port)) {
+        if self.probe_keys.insert(ProbeKey::new(&p.address, p.port)) {
             p.count(&mut self.pending_counts);
             self.probes.push(p);
         } else {
@@ -526,7 +571,7 @@ impl State {
     }
 
     fn push_cert(&mut self, c: CertRow) {
-        if self.cert_hashes.insert(c.sha256.clone()) {
+        if self.cert_hashes.insert(CertKey::new(&c.sha256)) {
             self.certs.push(c);
         } else {
             self.report.duplicates_dropped += 1;
@@ -612,5 +657,34 @@ impl State {
     fn store_manifest(&mut self) -> Result<()> {
         self.manifest.updated_at = Some(rfc3339_seconds(time::OffsetDateTime::now_utc()));
         self.manifest.store(&self.dir)
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::{CertKey, ProbeKey};
+
+    #[test]
+    fn probe_keys_are_binary_for_canonical_addresses_and_exact_otherwise() {
+        assert!(matches!(ProbeKey::new("127.1.2.3", 25), ProbeKey::Ip(..)));
+        assert!(matches!(ProbeKey::new("2001:db8::1", 25), ProbeKey::Ip(..)));
+        assert_ne!(
+            ProbeKey::new("127.1.2.3", 25),
+            ProbeKey::new("127.1.2.3", 2525)
+        );
+        assert_ne!(ProbeKey::new("::1", 25), ProbeKey::new("0::1", 25));
+        assert!(matches!(ProbeKey::new("not-an-ip", 25), ProbeKey::Text(..)));
+        assert_eq!(
+            ProbeKey::new("not-an-ip", 25),
+            ProbeKey::new("not-an-ip", 25)
+        );
+    }
+
+    #[test]
+    fn cert_keys_decode_lowercase_hex_only() {
+        let h = "ab".repeat(32);
+        assert_eq!(CertKey::new(&h), CertKey::Sha256([0xab; 32]));
+        assert_ne!(CertKey::new(&h), CertKey::new(&h.to_uppercase()));
+        assert!(matches!(CertKey::new("abc"), CertKey::Text(_)));
     }
 }
