@@ -315,8 +315,12 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
             .block_file(file)
             .map_err(|e| UsageError(format!("--blocklist: {e}")))?;
     }
+    // The engine judges each chain once per address (ChainFacts), so (chain, name) verdicts
+    // hardly ever repeat: a small verdict cache, not the default 100k entries that would
+    // only grow with the survey.
     let trust = TrustStore::new(&args.trust_anchors)
-        .map_err(|e| UsageError(format!("--trust-anchor: {e}")))?;
+        .map_err(|e| UsageError(format!("--trust-anchor: {e}")))?
+        .with_cache_capacity(1024);
     if args.concurrency == 0 || args.max_mx == 0 {
         bail!(UsageError(
             "--concurrency and --max-mx must be at least 1".into()

@@ -64,6 +64,24 @@ impl ChainFacts {
         ChainFacts { base, sans }
     }
 
+    /// Rebuild facts from [`ChainFacts::base`] and [`ChainFacts::joined_sans`].
+    pub fn from_parts(base: Option<CertStatus>, joined_sans: Box<str>) -> ChainFacts {
+        ChainFacts {
+            base,
+            sans: joined_sans,
+        }
+    }
+
+    /// The verdict that holds for every name (`None`: valid or name_mismatch, by name).
+    pub fn base(&self) -> Option<CertStatus> {
+        self.base
+    }
+
+    /// The leaf's SANs joined by `\n`.
+    pub fn joined_sans(&self) -> &str {
+        &self.sans
+    }
+
     /// The `cert_status` of this chain for `name` (SCHEMA.md mx.cert_status).
     pub fn status_for(&self, name: &str) -> CertStatus {
         match self.base {

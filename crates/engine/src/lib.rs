@@ -5,4 +5,5 @@
 pub mod chain;
 pub mod evaluate;
 pub mod politeness;
+pub mod probe_cache;
 pub mod scan;

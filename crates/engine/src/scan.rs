@@ -9,7 +9,7 @@
 //!    address when there is no MX: RFC 5321 §5.1 implicit MX);
 //! 2. resolves every exchange (capped at `max_mx`) and, for every address, either records it
 //!    as blocked (never dialled) or awaits the address's SMTP probe through the
-//!    [`ProbeCache`]: the first domain to need an address starts its probe, every later one
+//!    [`ProbeCache`](crate::probe_cache::ProbeCache): the first domain to need an address starts its probe, every later one
 //!    awaits the same result — one probe per address per survey, and a waiting domain holds
 //!    no thread and no probe slot;
 //! 3. fetches the MTA-STS policy when the record is valid (RFC 8461 §3.3), concurrently with
@@ -21,7 +21,7 @@
 //! probe finishes, so they always precede the domains that refer to them (the store's
 //! exactly-once resume contract).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,7 +37,7 @@ use mxscan_store::rows::{CertRow, ProbeRow};
 use mxscan_store::timestamp::{TimestampMs, TimestampS};
 use mxscan_store::writer::SurveyWriter;
 use rustls_pki_types::{CertificateDer, UnixTime};
-use tokio::sync::{OnceCell, Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use crate::chain::ChainFacts;
@@ -45,6 +45,7 @@ use crate::evaluate::{
     DomainObs, ExchangeObs, HostResult, HostView, PolicyFetch, evaluate, mail_hosts, needs_fallback,
 };
 use crate::politeness::Politeness;
+use crate::probe_cache::{Lookup, ProbeCache};
 
 /// One domain to scan, as ingest delivers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,76 +108,6 @@ impl Counters {
     }
 }
 
-/// One shared probe result per address for the whole survey.
-///
-/// The map holds an entry for every address the survey has met, so its per-entry cost is what
-/// grows with a survey (426k addresses at 1M domains): an address in flight holds a
-/// [`OnceCell`] its waiters share; once the probe is done the entry is settled to the bare
-/// result, and results without a chain (no STARTTLS, refused, timed out … — the majority)
-/// are interned, so they cost the map entry alone.
-#[derive(Debug, Default)]
-pub struct ProbeCache {
-    inner: Mutex<CacheInner>,
-}
-
-#[derive(Debug, Default)]
-struct CacheInner {
-    map: HashMap<IpAddr, Slot>,
-    /// One shared result per chainless (status, STARTTLS) outcome.
-    interned: HashMap<(&'static str, Option<bool>), Arc<HostResult>>,
-}
-
-#[derive(Debug)]
-enum Slot {
-    /// A probe is in flight (or about to start): waiters share the cell.
-    Pending(Arc<OnceCell<Arc<HostResult>>>),
-    /// The probe finished.
-    Done(Arc<HostResult>),
-}
-
-impl CacheInner {
-    /// The shared copy of a chainless result (the same value, one allocation per outcome).
-    fn intern(&mut self, result: Arc<HostResult>) -> Arc<HostResult> {
-        if result.chain.is_some() {
-            return result;
-        }
-        Arc::clone(
-            self.interned
-                .entry((result.status, result.starttls))
-                .or_insert(result),
-        )
-    }
-}
-
-impl ProbeCache {
-    /// The result for `addr` if its probe is done, else the cell to await (created empty on
-    /// first use).
-    fn lookup(&self, addr: IpAddr) -> Result<Arc<HostResult>, Arc<OnceCell<Arc<HostResult>>>> {
-        let mut inner = self.inner.lock().expect("probe cache poisoned");
-        match inner
-            .map
-            .entry(addr)
-            .or_insert_with(|| Slot::Pending(Arc::default()))
-        {
-            Slot::Done(result) => Ok(Arc::clone(result)),
-            Slot::Pending(cell) => Err(Arc::clone(cell)),
-        }
-    }
-
-    /// Replace the address's cell by its result; returns the (possibly interned) result.
-    fn settle(&self, addr: IpAddr, result: Arc<HostResult>) -> Arc<HostResult> {
-        let mut inner = self.inner.lock().expect("probe cache poisoned");
-        let result = inner.intern(result);
-        inner.map.insert(addr, Slot::Done(Arc::clone(&result)));
-        result
-    }
-
-    /// Record a result known in advance (a probe committed by an earlier run of the survey).
-    pub fn seed(&self, addr: IpAddr, result: HostResult) {
-        self.settle(addr, Arc::new(result));
-    }
-}
-
 /// What a run did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunReport {
@@ -197,7 +128,7 @@ pub struct Engine {
     trust: Arc<TrustStore>,
     gate: Arc<Politeness>,
     probes: ProbeCache,
-    certs_seen: Mutex<HashSet<[u8; 32]>>,
+    certs_seen: Mutex<HashSet<u128>>,
     writer: SurveyWriter,
     counters: Arc<Counters>,
     skip: HashSet<String>,
@@ -245,7 +176,7 @@ impl Engine {
         }
         self.probes.seed(
             addr,
-            HostResult {
+            &HostResult {
                 status: row.status,
                 starttls: row.starttls_offered,
                 chain: chain_facts,
@@ -419,12 +350,12 @@ impl Engine {
     /// The shared probe result for `addr`: probe it if nobody has, else await theirs.
     async fn host(&self, addr: IpAddr, sni: &str) -> Arc<HostResult> {
         let cell = match self.probes.lookup(addr) {
-            Ok(done) => return done,
-            Err(cell) => cell,
+            Lookup::Done(done) => return done,
+            Lookup::Pending(cell) => cell,
         };
         let result = Arc::clone(cell.get_or_init(|| self.probe(addr, sni.to_string())).await);
-        // Every waiter settles; the first one frees the cell, the rest rewrite the same value.
-        self.probes.settle(addr, result)
+        self.probes.settle(addr, &result);
+        result
     }
 
     /// Probe `addr` once: politeness, the SMTP conversation, rows for probes and certs.
@@ -471,11 +402,17 @@ impl Engine {
         Arc::new(result)
     }
 
-    /// True the first time a certificate is seen in this survey.
+    /// True the first time a certificate is seen in this survey. Keyed by the first 128
+    /// bits of its SHA-256 (16 bytes per certificate for the whole survey; a false match
+    /// among a million certificates has probability ~10^-27).
     fn note_cert(&self, der: &[u8]) -> bool {
         use sha2::{Digest, Sha256};
         let h: [u8; 32] = Sha256::digest(der).into();
-        self.certs_seen.lock().expect("cert set poisoned").insert(h)
+        let key = u128::from_be_bytes(h[..16].try_into().expect("16 of 32 bytes"));
+        self.certs_seen
+            .lock()
+            .expect("cert set poisoned")
+            .insert(key)
     }
 
     /// The MTA-STS policy fetch (RFC 8461 §3.3) to the first address of `mta-sts.<domain>`
@@ -599,71 +536,4 @@ fn cert_row(survey_id: &str, der: &[u8]) -> Option<CertRow> {
         key_bits: info.key_bits,
         signature_algorithm: info.signature_algorithm,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chainless(status: &'static str, starttls: Option<bool>) -> Arc<HostResult> {
-        Arc::new(HostResult {
-            status,
-            starttls,
-            chain: None,
-        })
-    }
-
-    #[tokio::test]
-    async fn waiters_share_one_probe_and_settled_entries_drop_the_cell() {
-        let cache = ProbeCache::default();
-        let addr: IpAddr = "127.1.2.3".parse().unwrap();
-        let probes = AtomicU64::new(0);
-        let get = || async {
-            match cache.lookup(addr) {
-                Ok(done) => done,
-                Err(cell) => {
-                    let r = Arc::clone(
-                        cell.get_or_init(|| async {
-                            probes.fetch_add(1, Ordering::Relaxed);
-                            tokio::task::yield_now().await;
-                            chainless("no_starttls", Some(false))
-                        })
-                        .await,
-                    );
-                    cache.settle(addr, r)
-                }
-            }
-        };
-        let (a, b, c) = tokio::join!(get(), get(), get());
-        assert_eq!(probes.load(Ordering::Relaxed), 1, "one probe per address");
-        assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&b, &c));
-        {
-            let inner = cache.inner.lock().unwrap();
-            assert!(matches!(inner.map.get(&addr), Some(Slot::Done(_))));
-        }
-        // A later domain gets the settled result without a cell.
-        assert!(Arc::ptr_eq(&cache.lookup(addr).unwrap(), &a));
-    }
-
-    #[test]
-    fn chainless_results_are_interned_per_outcome() {
-        let cache = ProbeCache::default();
-        for i in 0..1000u32 {
-            let addr = IpAddr::from([127, 9, (i >> 8) as u8, i as u8]);
-            let (status, starttls) = match i % 3 {
-                0 => ("no_starttls", Some(false)),
-                1 => ("connect_refused", None),
-                _ => ("connect_timeout", None),
-            };
-            cache.settle(addr, chainless(status, starttls));
-        }
-        let inner = cache.inner.lock().unwrap();
-        assert_eq!(inner.map.len(), 1000);
-        assert_eq!(inner.interned.len(), 3, "one allocation per outcome");
-        let a = match inner.map.get(&IpAddr::from([127, 9, 0, 0])) {
-            Some(Slot::Done(r)) => r,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!((a.status, a.starttls), ("no_starttls", Some(false)));
-    }
 }

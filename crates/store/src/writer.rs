@@ -194,20 +194,19 @@ impl SurveyWriter {
         manifest.status = SurveyStatus::Running;
         manifest.finished_at = None;
         manifest.updated_at = Some(now.clone());
-        let mut probe_keys = HashSet::new();
-        let mut cert_hashes = HashSet::new();
+        let mut seen = Seen::default();
         if let Some(seed) = &opts.resume {
             manifest.resumed_at.push(now);
             manifest.counts = seed.counts.clone();
             manifest.rows = seed.rows.clone();
             // The manifest may predate the last commit (a crash between rename and rewrite).
             manifest.parts = numbers.len() as u64;
-            probe_keys = seed
-                .probe_keys
-                .iter()
-                .map(|(a, port)| ProbeKey::new(a, *port))
-                .collect();
-            cert_hashes = seed.cert_hashes.iter().map(|h| CertKey::new(h)).collect();
+            for (address, port) in &seed.probe_keys {
+                seen.probe(address, *port);
+            }
+            for sha in &seed.cert_hashes {
+                seen.cert(sha);
+            }
         }
         let zstd = ZstdLevel::try_new(opts.zstd_level).map_err(|source| StoreError::Parquet {
             path: dir.clone(),
@@ -236,8 +235,7 @@ impl SurveyWriter {
             row_group_rows,
             part_max_rows: opts.part_max_rows.max(1),
             pending_counts: Counts::new(),
-            probe_keys,
-            cert_hashes,
+            seen,
             manifest,
             report: WriterReport::default(),
         });
@@ -495,42 +493,45 @@ impl<R: TableRow> Buf<R> {
     }
 }
 
-/// The writer's duplicate filter key for a probe row. The filters live as long as the survey
-/// and hold one key per probed address (426k at 1M domains), so keys are binary: an address
-/// that parses (always, for rows the engine makes) costs no allocation; anything else is
-/// kept as text so that no row is ever dropped on a false match.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum ProbeKey {
-    Ip(IpAddr, u16),
-    Text(Box<str>, u16),
+/// The writer's duplicate filters. They live as long as the survey and hold one key per
+/// probed address (426k at 1M domains) and per certificate, so keys are binary and inline:
+/// an IPv4 probe key is 8 bytes, a certificate key the first 128 bits of its SHA-256
+/// (a false match among a million certificates has probability ~10^-27). Anything that is
+/// not in the canonical form the engine writes is kept as text, so that no row is ever
+/// dropped on a false match of a malformed key.
+#[derive(Debug, Default)]
+struct Seen {
+    probes4: HashSet<(u32, u16)>,
+    probes6: HashSet<(u128, u16)>,
+    probes_text: HashSet<(Box<str>, u16)>,
+    certs: HashSet<u128>,
+    certs_text: HashSet<Box<str>>,
 }
 
-impl ProbeKey {
-    fn new(address: &str, port: u16) -> ProbeKey {
-        // Only the canonical spelling maps to the binary key ("::1" and "0::1" stay apart).
+impl Seen {
+    /// True if (`address`, `port`) was not seen before.
+    fn probe(&mut self, address: &str, port: u16) -> bool {
+        // Only the canonical spelling maps to a binary key ("::1" and "0::1" stay apart).
         match address.parse::<IpAddr>() {
-            Ok(ip) if ip.to_string() == address => ProbeKey::Ip(ip, port),
-            _ => ProbeKey::Text(address.into(), port),
+            Ok(IpAddr::V4(ip)) if ip.to_string() == address => {
+                self.probes4.insert((ip.to_bits(), port))
+            }
+            Ok(IpAddr::V6(ip)) if ip.to_string() == address => {
+                self.probes6.insert((ip.to_bits(), port))
+            }
+            _ => self.probes_text.insert((address.into(), port)),
         }
     }
-}
 
-/// The duplicate filter key for a certificate row: its SHA-256, decoded from the 64 hex
-/// digits of `certs.sha256` (text only if it is not that).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum CertKey {
-    Sha256([u8; 32]),
-    Text(Box<str>),
-}
-
-impl CertKey {
-    fn new(sha256_hex: &str) -> CertKey {
+    /// True if the certificate with this `certs.sha256` (64 lowercase hex digits) was not
+    /// seen before.
+    fn cert(&mut self, sha256_hex: &str) -> bool {
         let mut bin = [0u8; 32];
         match hex::decode_to_slice(sha256_hex, &mut bin) {
-            // Lowercase is the contract; uppercase hex would decode to the same key, so keep
-            // it apart to stay exact.
-            Ok(()) if !sha256_hex.bytes().any(|b| b.is_ascii_uppercase()) => CertKey::Sha256(bin),
-            _ => CertKey::Text(sha256_hex.into()),
+            Ok(()) if !sha256_hex.bytes().any(|b| b.is_ascii_uppercase()) => self
+                .certs
+                .insert(u128::from_be_bytes(bin[..16].try_into().expect("16 bytes"))),
+            _ => self.certs_text.insert(sha256_hex.into()),
         }
     }
 }
@@ -545,8 +546,7 @@ struct State {
     mx: Buf<MxRow>,
     domains: Buf<DomainRow>,
     pending_counts: Counts,
-    probe_keys: HashSet<ProbeKey>,
-    cert_hashes: HashSet<CertKey>,
+    seen: Seen,
     manifest: Manifest,
     report: WriterReport,
 }
@@ -562,7 +562,7 @@ impl State {
     }
 
     fn push_probe(&mut self, p: ProbeRow) {
-        if self.probe_keys.insert(ProbeKey::new(&p.address, p.port)) {
+        if self.seen.probe(&p.address, p.port) {
             p.count(&mut self.pending_counts);
             self.probes.push(p);
         } else {
@@ -571,7 +571,7 @@ impl State {
     }
 
     fn push_cert(&mut self, c: CertRow) {
-        if self.cert_hashes.insert(CertKey::new(&c.sha256)) {
+        if self.seen.cert(&c.sha256) {
             self.certs.push(c);
         } else {
             self.report.duplicates_dropped += 1;
@@ -662,29 +662,38 @@ impl State {
 
 #[cfg(test)]
 mod key_tests {
-    use super::{CertKey, ProbeKey};
+    use super::Seen;
 
     #[test]
-    fn probe_keys_are_binary_for_canonical_addresses_and_exact_otherwise() {
-        assert!(matches!(ProbeKey::new("127.1.2.3", 25), ProbeKey::Ip(..)));
-        assert!(matches!(ProbeKey::new("2001:db8::1", 25), ProbeKey::Ip(..)));
-        assert_ne!(
-            ProbeKey::new("127.1.2.3", 25),
-            ProbeKey::new("127.1.2.3", 2525)
+    fn probe_keys_are_exact_per_spelling_and_port() {
+        let mut seen = Seen::default();
+        assert!(seen.probe("127.1.2.3", 25));
+        assert!(!seen.probe("127.1.2.3", 25));
+        assert!(seen.probe("127.1.2.3", 2525));
+        assert!(seen.probe("2001:db8::1", 25));
+        assert!(!seen.probe("2001:db8::1", 25));
+        assert!(seen.probe("::1", 25));
+        assert!(
+            seen.probe("0::1", 25),
+            "a non-canonical spelling is its own key"
         );
-        assert_ne!(ProbeKey::new("::1", 25), ProbeKey::new("0::1", 25));
-        assert!(matches!(ProbeKey::new("not-an-ip", 25), ProbeKey::Text(..)));
-        assert_eq!(
-            ProbeKey::new("not-an-ip", 25),
-            ProbeKey::new("not-an-ip", 25)
-        );
+        assert!(seen.probe("not-an-ip", 25));
+        assert!(!seen.probe("not-an-ip", 25));
+        assert_eq!(seen.probes4.len(), 2);
+        assert_eq!(seen.probes6.len(), 2);
     }
 
     #[test]
     fn cert_keys_decode_lowercase_hex_only() {
+        let mut seen = Seen::default();
         let h = "ab".repeat(32);
-        assert_eq!(CertKey::new(&h), CertKey::Sha256([0xab; 32]));
-        assert_ne!(CertKey::new(&h), CertKey::new(&h.to_uppercase()));
-        assert!(matches!(CertKey::new("abc"), CertKey::Text(_)));
+        assert!(seen.cert(&h));
+        assert!(!seen.cert(&h));
+        assert!(
+            seen.cert(&h.to_uppercase()),
+            "not the contract's spelling: kept apart"
+        );
+        assert!(seen.cert("abc"));
+        assert_eq!((seen.certs.len(), seen.certs_text.len()), (1, 2));
     }
 }
