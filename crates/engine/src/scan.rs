@@ -24,7 +24,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -128,7 +128,6 @@ pub struct Engine {
     trust: Arc<TrustStore>,
     gate: Arc<Politeness>,
     probes: ProbeCache,
-    certs_seen: Mutex<HashSet<u128>>,
     writer: SurveyWriter,
     counters: Arc<Counters>,
     skip: HashSet<String>,
@@ -151,7 +150,6 @@ impl Engine {
             trust,
             gate,
             probes: ProbeCache::default(),
-            certs_seen: Mutex::new(HashSet::new()),
             writer,
             counters: Arc::new(Counters::default()),
             skip: HashSet::new(),
@@ -171,9 +169,7 @@ impl Engine {
         };
         let chain_facts = (row.tls_version.is_some() && !chain.is_empty())
             .then(|| ChainFacts::judge(&self.trust, chain, self.settings.at));
-        for c in chain {
-            self.note_cert(c.as_ref());
-        }
+        // The chain's certificates are in the resume index, which seeded the writer's filter.
         self.probes.seed(
             addr,
             &HostResult {
@@ -383,7 +379,7 @@ impl Engine {
             .map(|t| t.chain.clone())
             .unwrap_or_default();
         for c in &chain {
-            if self.note_cert(c.as_ref())
+            if self.new_cert(c.as_ref())
                 && let Some(row) = cert_row(&self.settings.survey_id, c.as_ref())
                 && let Err(e) = self.writer.cert(row).await
             {
@@ -402,17 +398,14 @@ impl Engine {
         Arc::new(result)
     }
 
-    /// True the first time a certificate is seen in this survey. Keyed by the first 128
-    /// bits of its SHA-256 (16 bytes per certificate for the whole survey; a false match
-    /// among a million certificates has probability ~10^-27).
-    fn note_cert(&self, der: &[u8]) -> bool {
+    /// True unless the survey already has (or has queued) this certificate: the writer's
+    /// filter is the one set of certificate keys, so the engine keeps none of its own and
+    /// builds a row only for a new certificate. (Two probes that present one new
+    /// certificate at the same instant may both build its row; the writer keeps one.)
+    fn new_cert(&self, der: &[u8]) -> bool {
         use sha2::{Digest, Sha256};
         let h: [u8; 32] = Sha256::digest(der).into();
-        let key = u128::from_be_bytes(h[..16].try_into().expect("16 of 32 bytes"));
-        self.certs_seen
-            .lock()
-            .expect("cert set poisoned")
-            .insert(key)
+        !self.writer.knows_cert(&h)
     }
 
     /// The MTA-STS policy fetch (RFC 8461 §3.3) to the first address of `mta-sts.<domain>`

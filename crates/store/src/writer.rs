@@ -50,6 +50,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
@@ -141,7 +142,8 @@ enum Msg {
 #[derive(Debug, Clone)]
 pub struct SurveyWriter {
     tx: mpsc::Sender<Msg>,
-    survey_id: std::sync::Arc<str>,
+    survey_id: Arc<str>,
+    certs: Arc<Mutex<CertFilter>>,
 }
 
 /// Owner of the writer task.
@@ -195,6 +197,7 @@ impl SurveyWriter {
         manifest.finished_at = None;
         manifest.updated_at = Some(now.clone());
         let mut seen = Seen::default();
+        let mut cert_filter = CertFilter::default();
         if let Some(seed) = &opts.resume {
             manifest.resumed_at.push(now);
             manifest.counts = seed.counts.clone();
@@ -205,9 +208,10 @@ impl SurveyWriter {
                 seen.probe(address, *port);
             }
             for sha in &seed.cert_hashes {
-                seen.cert(sha);
+                cert_filter.insert(sha);
             }
         }
+        let cert_filter = Arc::new(Mutex::new(cert_filter));
         let zstd = ZstdLevel::try_new(opts.zstd_level).map_err(|source| StoreError::Parquet {
             path: dir.clone(),
             source,
@@ -236,6 +240,7 @@ impl SurveyWriter {
             part_max_rows: opts.part_max_rows.max(1),
             pending_counts: Counts::new(),
             seen,
+            cert_filter: Arc::clone(&cert_filter),
             manifest,
             report: WriterReport::default(),
         });
@@ -245,6 +250,7 @@ impl SurveyWriter {
             SurveyWriter {
                 tx: tx.clone(),
                 survey_id: survey_id.into(),
+                certs: cert_filter,
             },
             WriterHandle { tx, join },
         ))
@@ -295,11 +301,29 @@ impl SurveyWriter {
         self.send(Msg::Probe(Box::new(row))).await
     }
 
-    /// Queues one certificate row (duplicates by sha256 are dropped by the writer).
+    /// Queues one certificate row. A certificate (by sha256) already queued or committed is
+    /// dropped here, counted in [`WriterReport::duplicates_dropped`].
     pub async fn cert(&self, row: CertRow) -> Result<()> {
         row.validate()?;
         self.check_survey("certs", &row.survey_id)?;
+        {
+            let mut certs = self.certs.lock().expect("cert filter poisoned");
+            if !certs.insert(&row.sha256) {
+                certs.dropped += 1;
+                return Ok(());
+            }
+        }
         self.send(Msg::Cert(Box::new(row))).await
+    }
+
+    /// Whether the certificate with this SHA-256 is already queued or committed (a row for
+    /// it would be dropped): lets a caller skip building the row.
+    pub fn knows_cert(&self, sha256: &[u8; 32]) -> bool {
+        self.certs
+            .lock()
+            .expect("cert filter poisoned")
+            .bin
+            .contains(sha256)
     }
 
     /// Commits everything queued before this call; returns when the files are renamed.
@@ -495,8 +519,7 @@ impl<R: TableRow> Buf<R> {
 
 /// The writer's duplicate filters. They live as long as the survey and hold one key per
 /// probed address (426k at 1M domains) and per certificate, so keys are binary and inline:
-/// an IPv4 probe key is 8 bytes, a certificate key the first 128 bits of its SHA-256
-/// (a false match among a million certificates has probability ~10^-27). Anything that is
+/// an IPv4 probe key is 8 bytes, a certificate key its 32-byte SHA-256. Anything that is
 /// not in the canonical form the engine writes is kept as text, so that no row is ever
 /// dropped on a false match of a malformed key.
 #[derive(Debug, Default)]
@@ -504,8 +527,29 @@ struct Seen {
     probes4: HashSet<(u32, u16)>,
     probes6: HashSet<(u128, u16)>,
     probes_text: HashSet<(Box<str>, u16)>,
-    certs: HashSet<u128>,
-    certs_text: HashSet<Box<str>>,
+}
+
+/// The certificates queued or committed: shared by every [`SurveyWriter`] and the task, so
+/// that a caller can ask [`SurveyWriter::knows_cert`] before it builds a row (the engine,
+/// which would otherwise keep a second set of the same keys).
+#[derive(Debug, Default)]
+struct CertFilter {
+    bin: HashSet<[u8; 32]>,
+    text: HashSet<Box<str>>,
+    /// Rows dropped as duplicates.
+    dropped: u64,
+}
+
+impl CertFilter {
+    /// True if the certificate with this `certs.sha256` (64 lowercase hex digits) was not
+    /// seen before.
+    fn insert(&mut self, sha256_hex: &str) -> bool {
+        let mut bin = [0u8; 32];
+        match hex::decode_to_slice(sha256_hex, &mut bin) {
+            Ok(()) if !sha256_hex.bytes().any(|b| b.is_ascii_uppercase()) => self.bin.insert(bin),
+            _ => self.text.insert(sha256_hex.into()),
+        }
+    }
 }
 
 impl Seen {
@@ -522,18 +566,6 @@ impl Seen {
             _ => self.probes_text.insert((address.into(), port)),
         }
     }
-
-    /// True if the certificate with this `certs.sha256` (64 lowercase hex digits) was not
-    /// seen before.
-    fn cert(&mut self, sha256_hex: &str) -> bool {
-        let mut bin = [0u8; 32];
-        match hex::decode_to_slice(sha256_hex, &mut bin) {
-            Ok(()) if !sha256_hex.bytes().any(|b| b.is_ascii_uppercase()) => self
-                .certs
-                .insert(u128::from_be_bytes(bin[..16].try_into().expect("16 bytes"))),
-            _ => self.certs_text.insert(sha256_hex.into()),
-        }
-    }
 }
 
 struct State {
@@ -547,6 +579,7 @@ struct State {
     domains: Buf<DomainRow>,
     pending_counts: Counts,
     seen: Seen,
+    cert_filter: Arc<Mutex<CertFilter>>,
     manifest: Manifest,
     report: WriterReport,
 }
@@ -570,12 +603,9 @@ impl State {
         }
     }
 
+    /// Certificate rows arrive deduplicated by [`SurveyWriter::cert`].
     fn push_cert(&mut self, c: CertRow) {
-        if self.seen.cert(&c.sha256) {
-            self.certs.push(c);
-        } else {
-            self.report.duplicates_dropped += 1;
-        }
+        self.certs.push(c);
     }
 
     fn part_rows(&self) -> usize {
@@ -651,6 +681,7 @@ impl State {
         self.manifest.status = status;
         self.manifest.finished_at = Some(now);
         self.report.status = Some(status);
+        self.report.duplicates_dropped += self.cert_filter.lock().map_or(0, |f| f.dropped);
         self.store_manifest()
     }
 
@@ -662,7 +693,7 @@ impl State {
 
 #[cfg(test)]
 mod key_tests {
-    use super::Seen;
+    use super::{CertFilter, Seen};
 
     #[test]
     fn probe_keys_are_exact_per_spelling_and_port() {
@@ -685,15 +716,16 @@ mod key_tests {
 
     #[test]
     fn cert_keys_decode_lowercase_hex_only() {
-        let mut seen = Seen::default();
+        let mut certs = CertFilter::default();
         let h = "ab".repeat(32);
-        assert!(seen.cert(&h));
-        assert!(!seen.cert(&h));
+        assert!(certs.insert(&h));
+        assert!(!certs.insert(&h));
         assert!(
-            seen.cert(&h.to_uppercase()),
+            certs.insert(&h.to_uppercase()),
             "not the contract's spelling: kept apart"
         );
-        assert!(seen.cert("abc"));
-        assert_eq!((seen.certs.len(), seen.certs_text.len()), (1, 2));
+        assert!(certs.insert("abc"));
+        assert_eq!((certs.bin.len(), certs.text.len()), (1, 2));
+        assert!(certs.bin.contains(&[0xab; 32]));
     }
 }
