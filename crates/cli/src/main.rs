@@ -21,6 +21,26 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Return freed pages to the OS at once instead of after mimalloc's default 10 ms: a survey
+/// frees large transient buffers (Parquet row groups, DNS cache generations) every few
+/// seconds, and with the delay they overlapped the next ones in the resident set (1M-domain
+/// bench: peak RSS 354 → 321 MB for ≈ 2 % more CPU). `MIMALLOC_PURGE_DELAY` still wins.
+#[cfg(feature = "mimalloc")]
+#[allow(unsafe_code)]
+fn tune_allocator() {
+    /// `mi_option_purge_delay` in mimalloc v2's `mi_option_t` (mimalloc.h); the sys crate
+    /// does not name it.
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one integer option; called first thing in `main`, before any other
+        // thread exists (mimalloc's option setters are not thread safe).
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
+}
+
+#[cfg(not(feature = "mimalloc"))]
+fn tune_allocator() {}
+
 /// Measurement scanner for email transport security: STARTTLS, certificates, MTA-STS
 /// (RFC 8461) and TLS-RPT (RFC 8460), per domain and per MX host, to Parquet.
 #[derive(Debug, Parser)]
@@ -82,6 +102,7 @@ fn init_tracing(verbose: u8) {
 }
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = match cli.command {
@@ -103,6 +124,21 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::FAILURE
             }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "mimalloc"))]
+mod allocator_tests {
+    #[test]
+    #[allow(unsafe_code)]
+    fn purge_delay_is_zero_unless_the_environment_sets_it() {
+        super::tune_allocator();
+        // SAFETY: reads one integer option.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(15) };
+        match std::env::var("MIMALLOC_PURGE_DELAY") {
+            Ok(v) => assert_eq!(delay.to_string(), v),
+            Err(_) => assert_eq!(delay, 0),
         }
     }
 }

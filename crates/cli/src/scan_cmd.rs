@@ -538,6 +538,9 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
     let (tx, rx) = mpsc::channel::<Job>(1024);
     let ingest_inputs: Vec<Input> = inputs.iter().map(|i| Input::from_arg(i)).collect();
     let shard = args.shard;
+    // Domains to scan in all: exact once ingest has read every input, estimated before.
+    let total = Arc::new(AtomicU64::new(0));
+    let ingest_total = Arc::clone(&total);
     let ingest_task = tokio::task::spawn_blocking(move || {
         let mut ingest = Ingest::new(
             ingest_inputs,
@@ -546,7 +549,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
                 ..IngestOptions::default()
             },
         );
-        let mut shown = 0u64;
+        let (mut shown, mut sent, mut stopped) = (0u64, 0u64, false);
         for item in ingest.by_ref() {
             match item {
                 Ok(entry) => {
@@ -555,8 +558,10 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
                         rank: entry.rank,
                     };
                     if tx.blocking_send(job).is_err() {
+                        stopped = true;
                         break; // the engine stopped taking domains
                     }
+                    sent += 1;
                 }
                 Err(e) => {
                     shown += 1;
@@ -568,6 +573,9 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
                 }
             }
         }
+        if !stopped {
+            ingest_total.store(sent, Ordering::Relaxed);
+        }
         ingest.into_stats()
     });
 
@@ -577,8 +585,9 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
 
     let t0 = Instant::now();
     // The number of domains to scan, counted in the background for file inputs (standard
-    // input cannot be read twice), so progress can show a bar and an ETA.
-    let total = Arc::new(AtomicU64::new(0));
+    // input cannot be read twice), so progress can show a bar and an ETA. The count keeps
+    // duplicates (a second duplicate filter would double ingest's memory at the start of a
+    // survey); the ingest stream's own figure replaces it once the list has been read.
     if progress_mode != Progress::None && !inputs.iter().any(|i| i.as_str() == "-") {
         let (total, inputs, shard) = (Arc::clone(&total), inputs.clone(), args.shard);
         tokio::task::spawn_blocking(move || {
@@ -589,11 +598,13 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
                     .collect::<Vec<_>>(),
                 IngestOptions {
                     shard,
+                    keep_duplicates: true,
                     ..IngestOptions::default()
                 },
             );
             let n = count.by_ref().filter(|e| e.is_ok()).count() as u64;
-            total.store(n, Ordering::Relaxed);
+            // Unless the ingest stream finished first and stored the exact figure.
+            let _ = total.compare_exchange(0, n, Ordering::Relaxed, Ordering::Relaxed);
         });
     }
     let progress = spawn_progress(progress_mode, Arc::clone(&counters), t0, Arc::clone(&total));

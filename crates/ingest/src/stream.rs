@@ -51,6 +51,10 @@ pub struct IngestOptions {
     pub format: FormatChoice,
     /// Keep only names in this shard (`--shard K/N`); others are counted as `other_shard`.
     pub shard: Option<Shard>,
+    /// Yield every valid name, duplicates included, and keep no duplicate filter, so memory
+    /// does not grow with the input at all. For passes that only count (the scanner's ETA):
+    /// a list's duplicates are few, and the filter would cost 8 bytes per name a second time.
+    pub keep_duplicates: bool,
 }
 
 /// How far an input got.
@@ -434,7 +438,7 @@ impl Iterator for Ingest {
                         && !shard.contains(&entry.domain)
                     {
                         self.count(index, |c| c.other_shard += 1);
-                    } else if self.seen.insert(&entry.domain) {
+                    } else if self.options.keep_duplicates || self.seen.insert(&entry.domain) {
                         self.count(index, |c| c.accepted += 1);
                         return Some(Ok(entry));
                     } else {

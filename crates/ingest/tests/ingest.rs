@@ -654,3 +654,39 @@ fn shards_partition_the_stream() {
         "the shards together are exactly the unsharded stream"
     );
 }
+
+#[test]
+fn keep_duplicates_counts_every_valid_name_and_holds_no_filter() {
+    let list = "a.example\nb.example\nA.example.\nbad name\nb.example\nc.example\n";
+    let open = |keep_duplicates| {
+        Ingest::new(
+            [Input::reader("l", Cursor::new(list.as_bytes().to_vec()))],
+            IngestOptions {
+                keep_duplicates,
+                ..IngestOptions::default()
+            },
+        )
+    };
+    let mut counting = open(true);
+    let (entries, rejected, _) = run(&mut counting);
+    assert_eq!(
+        entries
+            .iter()
+            .map(|e| e.domain.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "a.example",
+            "b.example",
+            "a.example",
+            "b.example",
+            "c.example"
+        ]
+    );
+    assert_eq!(rejected, ["4:whitespace"]);
+    assert_eq!(counting.distinct(), 0, "no duplicate filter");
+
+    let mut scanning = open(false);
+    let (entries, _, _) = run(&mut scanning);
+    assert_eq!(entries.len(), 3);
+    assert_eq!(scanning.distinct(), 3);
+}
