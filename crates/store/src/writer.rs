@@ -37,7 +37,8 @@
 //!   committed probes (the engine reuses them instead of probing again, so every address keeps
 //!   exactly one probe row) and the committed certificate hashes. The writer, seeded with the
 //!   index, also drops any probe (same address and port) or certificate (same sha256) that is
-//!   already written, so those tables hold one row per key whatever the engine sends.
+//!   already written, so those tables hold one row per key whatever the engine sends
+//!   (certificates by a 64-bit keyed hash of the sha256: see `CertFilter` for the odds).
 //!
 //! Domain rows are not deduplicated by the writer (that would cost memory per domain): the
 //! engine must not send a domain that is in the resume index, and ingest deduplicates input.
@@ -516,11 +517,10 @@ impl<R: TableRow> Buf<R> {
     }
 }
 
-/// The writer's duplicate filters. They live as long as the survey and hold one key per
-/// probed address (426k at 1M domains) and per certificate, so keys are binary and inline:
-/// an IPv4 probe key is 8 bytes, a certificate key its 32-byte SHA-256. Anything that is
-/// not in the canonical form the engine writes is kept as text, so that no row is ever
-/// dropped on a false match of a malformed key.
+/// The writer's probe filter. It lives as long as the survey and holds one key per probed
+/// address (426k at 1M domains), so keys are binary and inline: an IPv4 probe key is
+/// 8 bytes. An address not in the canonical form the engine writes is kept as text, so that
+/// no row is ever dropped on a false match of a malformed key. (Certificates: [`CertFilter`].)
 #[derive(Debug, Default)]
 struct Seen {
     probes4: HashSet<(u32, u16)>,
