@@ -9,9 +9,9 @@
 //!    address when there is no MX: RFC 5321 §5.1 implicit MX);
 //! 2. resolves every exchange (capped at `max_mx`) and, for every address, either records it
 //!    as blocked (never dialled) or awaits the address's SMTP probe through the
-//!    [`ProbeCache`](crate::probe_cache::ProbeCache): the first domain to need an address starts its probe, every later one
-//!    awaits the same result — one probe per address per survey, and a waiting domain holds
-//!    no thread and no probe slot;
+//!    [`ProbeCache`](crate::probe_cache::ProbeCache): the first domain to need an address
+//!    starts its probe, every later one awaits the same result — one probe per address per
+//!    survey, and a waiting domain holds no thread and no probe slot;
 //! 3. fetches the MTA-STS policy when the record is valid (RFC 8461 §3.3), concurrently with
 //!    the probes;
 //! 4. evaluates ([`crate::evaluate`]) and sends the domain row with its mx rows in one message.
