@@ -21,6 +21,11 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc v2's `mi_option_t` (mimalloc.h); the sys crate does
+/// not name it.
+#[cfg(feature = "mimalloc")]
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 /// Return freed pages to the OS at once instead of after mimalloc's default 10 ms: a survey
 /// frees large transient buffers (Parquet row groups, DNS cache generations) every few
 /// seconds, and with the delay they overlapped the next ones in the resident set (1M-domain
@@ -28,9 +33,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "mimalloc")]
 #[allow(unsafe_code)]
 fn tune_allocator() {
-    /// `mi_option_purge_delay` in mimalloc v2's `mi_option_t` (mimalloc.h); the sys crate
-    /// does not name it.
-    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets one integer option; called first thing in `main`, before any other
         // thread exists (mimalloc's option setters are not thread safe).
@@ -135,7 +137,7 @@ mod allocator_tests {
     fn purge_delay_is_zero_unless_the_environment_sets_it() {
         super::tune_allocator();
         // SAFETY: reads one integer option.
-        let delay = unsafe { libmimalloc_sys::mi_option_get(15) };
+        let delay = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
         match std::env::var("MIMALLOC_PURGE_DELAY") {
             Ok(v) => assert_eq!(delay.to_string(), v),
             Err(_) => assert_eq!(delay, 0),

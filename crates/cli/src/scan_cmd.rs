@@ -367,6 +367,11 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
     check_inputs(&args.inputs)?;
 
     // 2. The survey: new, or resumed.
+    // Domain tasks in flight: 1.5 × the connection cap unless set (more only adds queueing).
+    let domain_concurrency = args
+        .domain_concurrency
+        .unwrap_or(args.concurrency.saturating_mul(3) / 2)
+        .max(1);
     let config_json = serde_json::json!({
         "resolvers": args.resolvers,
         "dns_rate": args.dns_rate,
@@ -394,7 +399,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         "config_file": config_file,
         "dns_timeout_s": args.dns_timeout,
         "dns_attempts": args.dns_attempts,
-        "domain_concurrency": args.domain_concurrency.unwrap_or(args.concurrency.saturating_mul(3) / 2),
+        "domain_concurrency": domain_concurrency,
         "grace_s": args.grace,
         "commit_rows": args.commit_rows,
         "commit_interval_s": args.commit_interval,
@@ -489,10 +494,7 @@ pub async fn scan(mut args: ScanArgs) -> anyhow::Result<ScanResult> {
         at,
         max_mx: args.max_mx,
         ipv6: args.ipv6,
-        domain_concurrency: args
-            .domain_concurrency
-            .unwrap_or(args.concurrency.saturating_mul(3) / 2)
-            .max(1),
+        domain_concurrency,
         smtp,
         fetch,
     };

@@ -18,6 +18,7 @@
 //! hardly did (docs/performance.md).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -29,7 +30,7 @@ use crate::evaluate::HostResult;
 
 /// Where an address's result is: settled, or a cell to await.
 #[derive(Debug)]
-pub enum Lookup {
+enum Lookup {
     /// The probe finished (or was seeded).
     Done(Arc<HostResult>),
     /// The probe is in flight, or nobody has started it: initialise or await the cell, then
@@ -147,9 +148,26 @@ fn cert_status_index(status: CertStatus) -> u8 {
 }
 
 impl ProbeCache {
+    /// The result for `addr`: settled already, or awaited from the probe in flight, or — for
+    /// the first caller — produced by `probe`, which runs once per address. Callers that
+    /// await hold no thread.
+    pub async fn get_or_probe<F, Fut>(&self, addr: IpAddr, probe: F) -> Arc<HostResult>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Arc<HostResult>>,
+    {
+        let cell = match self.lookup(addr) {
+            Lookup::Done(done) => return done,
+            Lookup::Pending(cell) => cell,
+        };
+        let result = Arc::clone(cell.get_or_init(probe).await);
+        self.settle(addr, &result);
+        result
+    }
+
     /// The result for `addr` if its probe is done, else the cell to await (created empty on
     /// first use).
-    pub fn lookup(&self, addr: IpAddr) -> Lookup {
+    fn lookup(&self, addr: IpAddr) -> Lookup {
         let mut inner = self.inner.lock().expect("probe cache poisoned");
         if let Some(s) = inner.done(addr) {
             return Lookup::Done(Arc::new(inner.expand(s)));
@@ -159,7 +177,7 @@ impl ProbeCache {
 
     /// Record `result` as the address's result and drop its cell. Every waiter of the cell
     /// may call this; the first settles, the rest find it settled.
-    pub fn settle(&self, addr: IpAddr, result: &HostResult) {
+    fn settle(&self, addr: IpAddr, result: &HostResult) {
         let mut inner = self.inner.lock().expect("probe cache poisoned");
         inner.pending.remove(&addr);
         if inner.done(addr).is_none() {
@@ -174,7 +192,8 @@ impl ProbeCache {
     }
 
     /// (settled, in flight) address counts.
-    pub fn counts(&self) -> (usize, usize) {
+    #[cfg(test)]
+    fn counts(&self) -> (usize, usize) {
         let inner = self.inner.lock().expect("probe cache poisoned");
         (inner.done4.len() + inner.done6.len(), inner.pending.len())
     }
@@ -260,28 +279,25 @@ mod tests {
         let cache = ProbeCache::default();
         let addr: IpAddr = "127.1.2.3".parse().unwrap();
         let probes = AtomicU64::new(0);
-        let get = || async {
-            match cache.lookup(addr) {
-                Lookup::Done(done) => done,
-                Lookup::Pending(cell) => {
-                    let r = Arc::clone(
-                        cell.get_or_init(|| async {
-                            probes.fetch_add(1, Ordering::Relaxed);
-                            tokio::task::yield_now().await;
-                            Arc::new(chainless("no_starttls", Some(false)))
-                        })
-                        .await,
-                    );
-                    cache.settle(addr, &r);
-                    r
-                }
-            }
+        let get = || {
+            cache.get_or_probe(addr, || async {
+                probes.fetch_add(1, Ordering::Relaxed);
+                tokio::task::yield_now().await;
+                Arc::new(chainless("no_starttls", Some(false)))
+            })
         };
         let (a, b, c) = tokio::join!(get(), get(), get());
         assert_eq!(probes.load(Ordering::Relaxed), 1, "one probe per address");
         assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&b, &c));
         assert_eq!(cache.counts(), (1, 0), "settled, no cell left");
         assert_eq!(settled(&cache, addr), *a);
+        let d = get().await;
+        assert_eq!(
+            probes.load(Ordering::Relaxed),
+            1,
+            "a later caller does not probe"
+        );
+        assert_eq!(*d, *a);
     }
 
     #[test]

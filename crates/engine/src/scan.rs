@@ -45,7 +45,7 @@ use crate::evaluate::{
     DomainObs, ExchangeObs, HostResult, HostView, PolicyFetch, evaluate, mail_hosts, needs_fallback,
 };
 use crate::politeness::Politeness;
-use crate::probe_cache::{Lookup, ProbeCache};
+use crate::probe_cache::ProbeCache;
 
 /// One domain to scan, as ingest delivers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -345,13 +345,9 @@ impl Engine {
 
     /// The shared probe result for `addr`: probe it if nobody has, else await theirs.
     async fn host(&self, addr: IpAddr, sni: &str) -> Arc<HostResult> {
-        let cell = match self.probes.lookup(addr) {
-            Lookup::Done(done) => return done,
-            Lookup::Pending(cell) => cell,
-        };
-        let result = Arc::clone(cell.get_or_init(|| self.probe(addr, sni.to_string())).await);
-        self.probes.settle(addr, &result);
-        result
+        self.probes
+            .get_or_probe(addr, || self.probe(addr, sni.to_string()))
+            .await
     }
 
     /// Probe `addr` once: politeness, the SMTP conversation, rows for probes and certs.

@@ -197,7 +197,7 @@ impl SurveyWriter {
         manifest.status = SurveyStatus::Running;
         manifest.finished_at = None;
         manifest.updated_at = Some(now.clone());
-        let mut seen = Seen::default();
+        let mut seen = ProbeFilter::default();
         let mut cert_filter = CertFilter::default();
         if let Some(seed) = &opts.resume {
             manifest.resumed_at.push(now);
@@ -522,7 +522,7 @@ impl<R: TableRow> Buf<R> {
 /// 8 bytes. An address not in the canonical form the engine writes is kept as text, so that
 /// no row is ever dropped on a false match of a malformed key. (Certificates: [`CertFilter`].)
 #[derive(Debug, Default)]
-struct Seen {
+struct ProbeFilter {
     probes4: HashSet<(u32, u16)>,
     probes6: HashSet<(u128, u16)>,
     probes_text: HashSet<(Box<str>, u16)>,
@@ -571,7 +571,7 @@ impl CertFilter {
     }
 }
 
-impl Seen {
+impl ProbeFilter {
     /// True if (`address`, `port`) was not seen before.
     fn probe(&mut self, address: &str, port: u16) -> bool {
         // Only the canonical spelling maps to a binary key ("::1" and "0::1" stay apart).
@@ -597,7 +597,7 @@ struct State {
     mx: Buf<MxRow>,
     domains: Buf<DomainRow>,
     pending_counts: Counts,
-    seen: Seen,
+    seen: ProbeFilter,
     cert_filter: Arc<Mutex<CertFilter>>,
     manifest: Manifest,
     report: WriterReport,
@@ -712,11 +712,11 @@ impl State {
 
 #[cfg(test)]
 mod key_tests {
-    use super::{CertFilter, Seen};
+    use super::{CertFilter, ProbeFilter};
 
     #[test]
     fn probe_keys_are_exact_per_spelling_and_port() {
-        let mut seen = Seen::default();
+        let mut seen = ProbeFilter::default();
         assert!(seen.probe("127.1.2.3", 25));
         assert!(!seen.probe("127.1.2.3", 25));
         assert!(seen.probe("127.1.2.3", 2525));
