@@ -5,7 +5,7 @@
 //! open the notebook.
 //!
 //! The network sandbox: the testbed publishes MX records that point at private addresses on
-//! purpose (DESIGN.md, "The network sandbox"). Started outside a namespace
+//! purpose (ARCHITECTURE.md, "The network sandbox"). Started outside a namespace
 //! (`MXSCAN_IN_SANDBOX` unset), the demo re-executes itself in a network namespace of its own
 //! where only loopback exists — `unshare --net` as root, `unshare -rn` (a user namespace)
 //! otherwise, the same dance as `scripts/sandbox.sh` — and only when neither works does it run

@@ -66,7 +66,7 @@ fn shared_policy_hosts(
             .into_iter()
             .filter(|d| {
                 let t = world.expected(d);
-                t.sts_record == "valid" && t.sts_fetch_error != Some("dns")
+                t.sts_record == "valid" && t.sts_fetch_error.is_none_or(|e| e != "dns")
             })
             .take(size)
             .collect();

@@ -71,7 +71,7 @@ fn normalised_domains(survey: &Path, ambiguous: &HashSet<String>) -> BTreeMap<St
         d.survey_id.clear();
         d.elapsed_ms = 0;
         if ambiguous.contains(&d.domain) {
-            d.cert_valid = "untested";
+            d.cert_valid = "untested".parse().unwrap();
         }
         let name = d.domain.clone();
         assert!(
@@ -112,7 +112,7 @@ fn probes(survey: &Path) -> BTreeMap<String, &'static str> {
             p.address,
             p.port
         );
-        out.insert(p.address, p.status);
+        out.insert(p.address, p.status.as_str());
     }
     out
 }

@@ -62,7 +62,7 @@ fn expected(a: &[DomainTruth], b: &[DomainTruth]) -> BTreeMap<&'static str, BTre
             "sts_no_longer_would_fail",
             o.sts_delivery == "would_fail" && n.sts_delivery != "would_fail",
         );
-        let (st_o, st_n) = (rank(o.starttls), rank(n.starttls));
+        let (st_o, st_n) = (rank(o.starttls.as_str()), rank(n.starttls.as_str()));
         put(
             "starttls_gained",
             matches!((st_o, st_n), (Some(x), Some(y)) if y > x),
@@ -71,7 +71,7 @@ fn expected(a: &[DomainTruth], b: &[DomainTruth]) -> BTreeMap<&'static str, BTre
             "starttls_lost",
             matches!((st_o, st_n), (Some(x), Some(y)) if y < x),
         );
-        let (c_o, c_n) = (rank(o.cert_valid), rank(n.cert_valid));
+        let (c_o, c_n) = (rank(o.cert_valid.as_str()), rank(n.cert_valid.as_str()));
         put(
             "cert_valid_improved",
             matches!((c_o, c_n), (Some(x), Some(y)) if y > x),

@@ -1,5 +1,5 @@
 //! One shared SMTP probe result per address for the whole survey ("probe once, judge many
-//! times", DESIGN.md).
+//! times", ARCHITECTURE.md).
 //!
 //! The first domain to need an address starts its probe; every later one awaits the same
 //! result, and a domain that comes after the probe finished reads it back. The cache holds an
@@ -22,11 +22,9 @@ use std::future::Future;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use mxscan_probe::cert::CertStatus;
+use mxscan_model::observation::HostResult;
+use mxscan_model::{CertStatus, ChainFacts, ProbeStatus, Vocab};
 use tokio::sync::OnceCell;
-
-use crate::chain::ChainFacts;
-use crate::evaluate::HostResult;
 
 /// Where an address's result is: settled, or a cell to await.
 #[derive(Debug)]
@@ -52,8 +50,6 @@ struct Inner {
     /// by `IpAddr` (17 bytes, padded) would be 36.
     done4: HashMap<u32, Settled>,
     done6: HashMap<u128, Settled>,
-    /// `probes.status` words seen so far (a closed vocabulary: a handful of entries).
-    statuses: Vec<&'static str>,
     /// The SANs of every settled chain.
     sans: TextChunks,
 }
@@ -63,7 +59,7 @@ struct Inner {
 struct Settled {
     /// The `\n`-joined SANs of the chain (empty without one).
     sans: TextRef,
-    /// Index into [`Inner::statuses`].
+    /// Index of the status in [`ProbeStatus::ALL`].
     status: u8,
     starttls: Option<bool>,
     /// [`NO_CHAIN`], [`BASE_NONE`], or [`BASE_SOME`] + the index of [`ChainFacts::base`] in
@@ -79,17 +75,6 @@ const BASE_NONE: u8 = 1;
 const BASE_SOME: u8 = 2;
 
 impl Inner {
-    fn status_index(&mut self, status: &'static str) -> u8 {
-        let i = match self.statuses.iter().position(|s| *s == status) {
-            Some(i) => i,
-            None => {
-                self.statuses.push(status);
-                self.statuses.len() - 1
-            }
-        };
-        u8::try_from(i).expect("probes.status is a closed vocabulary of < 256 words")
-    }
-
     fn compact(&mut self, result: &HostResult) -> Settled {
         let (chain, sans) = match &result.chain {
             None => (NO_CHAIN, TextRef::EMPTY),
@@ -102,7 +87,8 @@ impl Inner {
         };
         Settled {
             sans,
-            status: self.status_index(result.status),
+            status: u8::try_from(result.status.index())
+                .expect("probes.status is a closed vocabulary of < 256 words"),
             starttls: result.starttls,
             chain,
         }
@@ -118,7 +104,7 @@ impl Inner {
             }
         };
         HostResult {
-            status: self.statuses[usize::from(s.status)],
+            status: ProbeStatus::ALL[usize::from(s.status)],
             starttls: s.starttls,
             chain,
         }
@@ -140,11 +126,7 @@ impl Inner {
 }
 
 fn cert_status_index(status: CertStatus) -> u8 {
-    let i = CertStatus::ALL
-        .iter()
-        .position(|s| *s == status)
-        .expect("CertStatus::ALL lists every variant");
-    i as u8
+    status.index() as u8
 }
 
 impl ProbeCache {
@@ -259,7 +241,7 @@ mod tests {
 
     use super::*;
 
-    fn chainless(status: &'static str, starttls: Option<bool>) -> HostResult {
+    fn chainless(status: ProbeStatus, starttls: Option<bool>) -> HostResult {
         HostResult {
             status,
             starttls,
@@ -283,7 +265,7 @@ mod tests {
             cache.get_or_probe(addr, || async {
                 probes.fetch_add(1, Ordering::Relaxed);
                 tokio::task::yield_now().await;
-                Arc::new(chainless("no_starttls", Some(false)))
+                Arc::new(chainless(ProbeStatus::NoStarttls, Some(false)))
             })
         };
         let (a, b, c) = tokio::join!(get(), get(), get());
@@ -303,7 +285,7 @@ mod tests {
     #[test]
     fn every_result_round_trips_through_the_compact_form() {
         let ca = mxscan_testbed::ca::Ca::new().unwrap();
-        let mut trust = mxscan_probe::cert::TrustStore::empty();
+        let mut trust = mxscan_pki::TrustStore::empty();
         trust.add_ca_der(ca.root_der()).unwrap();
         let at = rustls_pki_types::UnixTime::now();
         let cache = ProbeCache::default();
@@ -325,17 +307,17 @@ mod tests {
             };
             let chain = ca.chain(&spec, None).unwrap().cert.clone();
             want.push(HostResult {
-                status: "ok",
+                status: ProbeStatus::Ok,
                 starttls: Some(true),
-                chain: Some(ChainFacts::judge(&trust, &chain, at)),
+                chain: Some(trust.facts(&chain, at)),
             });
         }
-        want.push(chainless("no_starttls", Some(false)));
-        want.push(chainless("connect_refused", None));
+        want.push(chainless(ProbeStatus::NoStarttls, Some(false)));
+        want.push(chainless(ProbeStatus::ConnectRefused, None));
         want.push(HostResult {
-            status: "tls_failed",
+            status: ProbeStatus::TlsFailed,
             starttls: Some(true),
-            chain: Some(ChainFacts::judge(&trust, &[], at)),
+            chain: Some(trust.facts(&[], at)),
         });
         want.push(want[0].clone());
         let addr = |i: usize| match i % 2 {

@@ -28,22 +28,21 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use mxscan_probe::cert::{TrustStore, parse_cert};
+use mxscan_model::dns::{AddrAnswer, LookupStatus};
+use mxscan_model::observation::{DomainObs, ExchangeObs, HostResult, HostView, PolicyFetch};
+use mxscan_pki::TrustStore;
 use mxscan_probe::dialer::Dialer;
-use mxscan_probe::dns::{AddrAnswer, Dns, DnsStatus};
+use mxscan_probe::dns::Dns;
 use mxscan_probe::fetch::{FetchOptions, fetch_policy_at};
-use mxscan_probe::smtp_probe::{ProbeOptions, ProbeOutcome, probe_smtp};
-use mxscan_store::rows::{CertRow, ProbeRow};
-use mxscan_store::timestamp::{TimestampMs, TimestampS};
+use mxscan_probe::smtp_probe::{ProbeOptions, probe_smtp};
+use mxscan_store::rows::ProbeRow;
 use mxscan_store::writer::SurveyWriter;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::chain::ChainFacts;
-use crate::evaluate::{
-    DomainObs, ExchangeObs, HostResult, HostView, PolicyFetch, evaluate, mail_hosts, needs_fallback,
-};
+use crate::evaluate::evaluate;
+use crate::plan::{needs_fallback, plan};
 use crate::politeness::Politeness;
 use crate::probe_cache::ProbeCache;
 
@@ -168,7 +167,7 @@ impl Engine {
             return;
         };
         let chain_facts = (row.tls_version.is_some() && !chain.is_empty())
-            .then(|| ChainFacts::judge(&self.trust, chain, self.settings.at));
+            .then(|| self.trust.facts(chain, self.settings.at));
         // The chain's certificates are in the resume index, which seeded the writer's filter.
         self.probes.seed(
             addr,
@@ -248,18 +247,16 @@ impl Engine {
         } else {
             None
         };
-        let hosts = mail_hosts(d, &mx, fallback.as_ref(), self.settings.max_mx);
-        if hosts.dns_status != "ok" {
+        // The plan: which hosts, whether to fetch a policy — decided once, evaluated below.
+        let plan = plan(d, &mx, fallback.as_ref(), &sts_txt, self.settings.max_mx);
+        if plan.hosts.dns_status != mxscan_model::DnsStatus::Ok {
             Counters::bump(&self.counters.dns_failed);
         }
 
-        let sts_valid = sts_txt.status == DnsStatus::Ok
-            && mxscan_policy::parse_sts_records(&sts_txt.records).status
-                == mxscan_policy::RecordStatus::Valid;
         let exchanges_fut = async {
-            let mut out = Vec::with_capacity(hosts.exchanges.len());
-            let futs = hosts.exchanges.iter().map(|(exchange, preference)| {
-                let implicit = hosts.implicit_mx;
+            let mut out = Vec::with_capacity(plan.hosts.exchanges.len());
+            let futs = plan.hosts.exchanges.iter().map(|(exchange, preference)| {
+                let implicit = plan.hosts.implicit_mx;
                 let fallback = fallback.clone();
                 async move {
                     let addrs = match (implicit, fallback) {
@@ -275,7 +272,7 @@ impl Engine {
             out
         };
         let fetch_fut = async {
-            if sts_valid {
+            if plan.fetch_policy() {
                 Some(self.fetch(d).await)
             } else {
                 None
@@ -294,7 +291,7 @@ impl Engine {
             fetch,
             elapsed_ms: u32::try_from(t0.elapsed().as_millis()).unwrap_or(u32::MAX),
         };
-        let (row, mx_rows) = evaluate(&self.settings.survey_id, &obs, self.settings.max_mx);
+        let (row, mx_rows) = evaluate(&self.settings.survey_id, &plan, &obs);
         let blocked = mx_rows.iter().filter(|r| r.blocked).count() as u64;
         self.counters.blocked.fetch_add(blocked, Ordering::Relaxed);
         if let Err(e) = self.writer.domain(row, mx_rows).await {
@@ -310,7 +307,7 @@ impl Engine {
             return self.dns.ipv4(name).await;
         }
         let (mut a, aaaa) = tokio::join!(self.dns.ipv4(name), self.dns.ipv6(name));
-        if a.status != DnsStatus::Ok && aaaa.status == DnsStatus::Ok {
+        if a.status != LookupStatus::Ok && aaaa.status == LookupStatus::Ok {
             return aaaa;
         }
         a.addrs.extend(aaaa.addrs);
@@ -330,7 +327,7 @@ impl Engine {
             }
         });
         let hosts = join_all(futs).await;
-        let hosts = if addrs.status == DnsStatus::Ok {
+        let hosts = if addrs.status == LookupStatus::Ok {
             hosts
         } else {
             Vec::new()
@@ -376,18 +373,18 @@ impl Engine {
             .unwrap_or_default();
         for c in &chain {
             if self.new_cert(c.as_ref())
-                && let Some(row) = cert_row(&self.settings.survey_id, c.as_ref())
+                && let Some(row) = crate::rows::cert_row(&self.settings.survey_id, c.as_ref())
                 && let Err(e) = self.writer.cert(row).await
             {
                 tracing::error!(error = %e, "writer refused a cert row");
             }
         }
         let result = HostResult {
-            status: outcome.status.as_str(),
+            status: outcome.status,
             starttls: outcome.starttls_offered,
-            chain: tls_done.then(|| ChainFacts::judge(&self.trust, &chain, self.settings.at)),
+            chain: tls_done.then(|| self.trust.facts(&chain, self.settings.at)),
         };
-        let row = probe_row(&self.settings.survey_id, &outcome);
+        let row = crate::rows::probe_row(&self.settings.survey_id, &outcome);
         if let Err(e) = self.writer.probe(row).await {
             tracing::error!(error = %e, "writer refused a probe row");
         }
@@ -446,7 +443,7 @@ impl Engine {
             Counters::bump(&self.counters.policies_ok);
         }
         PolicyFetch {
-            error: out.error.map(|e| e.as_str()),
+            error: out.error,
             http_status: out.http_status,
             content_type: out.content_type.clone(),
             body: out.body.unwrap_or_default(),
@@ -467,62 +464,4 @@ fn log_panic(r: Result<(), tokio::task::JoinError>) {
     {
         tracing::error!(error = %e, "a domain task panicked");
     }
-}
-
-/// The `probes` row of one probe.
-fn probe_row(survey_id: &str, o: &ProbeOutcome) -> ProbeRow {
-    let tls = o.tls.as_ref();
-    ProbeRow {
-        survey_id: survey_id.to_string(),
-        address: o.address.to_string(),
-        port: o.port,
-        sni: Some(o.sni.clone()),
-        status: o.status.as_str(),
-        banner: o.banner.clone(),
-        ehlo_keywords: o.ehlo_keywords.clone(),
-        ehlo_keywords_tls: o.ehlo_keywords_tls.clone(),
-        starttls_offered: o.starttls_offered,
-        starttls_code: o.starttls_code,
-        bytes_after_starttls: o.bytes_after_starttls,
-        starttls_sample: (!o.after_starttls_sample.is_empty())
-            .then(|| o.after_starttls_sample.clone()),
-        tls_version: tls.and_then(|t| t.version.clone()),
-        cipher_suite: tls.and_then(|t| t.cipher_suite.clone()),
-        kx_group: tls.and_then(|t| t.kx_group.clone()),
-        chain_sha256: tls
-            .map(|t| {
-                t.chain
-                    .iter()
-                    .map(|c| mxscan_probe::cert::sha256_hex(c.as_ref()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        tls_error: o.tls_error.clone(),
-        started_at: TimestampMs(o.started_at_ms),
-        connect_ms: o.connect_ms,
-        greeting_ms: o.greeting_ms,
-        ehlo_ms: o.ehlo_ms,
-        tls_ms: o.tls_ms,
-        total_ms: Some(o.total_ms),
-    }
-}
-
-/// The `certs` row of one certificate; `None` when it does not parse (its hash is still in
-/// the probe's `chain_sha256`).
-fn cert_row(survey_id: &str, der: &[u8]) -> Option<CertRow> {
-    let info = parse_cert(der)?;
-    Some(CertRow {
-        survey_id: survey_id.to_string(),
-        sha256: info.sha256,
-        der: der.to_vec(),
-        subject: info.subject,
-        issuer: info.issuer,
-        san_dns: info.san_dns,
-        not_before: TimestampS(info.not_before),
-        not_after: TimestampS(info.not_after),
-        self_signed: info.self_signed,
-        key_type: info.key_type,
-        key_bits: info.key_bits,
-        signature_algorithm: info.signature_algorithm,
-    })
 }

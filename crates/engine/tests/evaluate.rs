@@ -3,10 +3,16 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use mxscan_engine::evaluate::{
-    DomainObs, ExchangeObs, HostResult, HostView, PolicyFetch, evaluate, mail_hosts,
-};
-use mxscan_probe::dns::{AddrAnswer, DnsStatus, MxAnswer, MxRecord, TxtAnswer};
+use mxscan_engine::plan::{mail_hosts, plan};
+use mxscan_model::dns::{AddrAnswer, LookupStatus as DnsStatus, MxAnswer, MxRecord, TxtAnswer};
+use mxscan_model::observation::{DomainObs, ExchangeObs, HostResult, HostView, PolicyFetch};
+use mxscan_model::{DomainRow, MxRow};
+
+/// The scheduler's two steps: the plan from the DNS answers, then the rows.
+fn evaluate(survey_id: &str, o: &DomainObs, max_mx: usize) -> (DomainRow, Vec<MxRow>) {
+    let p = plan(&o.domain, &o.mx, o.fallback.as_ref(), &o.sts_txt, max_mx);
+    mxscan_engine::evaluate::evaluate(survey_id, &p, o)
+}
 
 fn mx(status: DnsStatus, records: &[(u16, &str)]) -> MxAnswer {
     MxAnswer {
@@ -44,9 +50,9 @@ fn txt(status: DnsStatus, recs: &[&str]) -> TxtAnswer {
     }
 }
 
-fn host(status: &'static str, starttls: Option<bool>) -> HostView {
+fn host(status: &str, starttls: Option<bool>) -> HostView {
     HostView::Probed(Arc::new(HostResult {
-        status,
+        status: status.parse().unwrap(),
         starttls,
         chain: None,
     }))
@@ -136,9 +142,12 @@ fn dns_statuses() {
 fn null_mx_is_ok_without_rows() {
     let o = obs("example.com", mx(DnsStatus::Ok, &[(0, ".")]), vec![]);
     let (d, rows) = evaluate("s", &o, 10);
-    assert_eq!((d.dns_status, d.null_mx), ("ok", true));
+    assert_eq!((d.dns_status.as_str(), d.null_mx), ("ok", true));
     assert!(rows.is_empty() && d.mx_hosts.is_empty());
-    assert_eq!((d.starttls, d.cert_valid), ("no_mx", "no_mx"));
+    assert_eq!(
+        (d.starttls.as_str(), d.cert_valid.as_str()),
+        ("no_mx", "no_mx")
+    );
 }
 
 #[test]
@@ -210,7 +219,10 @@ fn aggregates_and_blocked_and_unresolved() {
         )],
     );
     let (d, _) = evaluate("s", &o, 10);
-    assert_eq!((d.starttls, d.cert_valid), ("untested", "untested"));
+    assert_eq!(
+        (d.starttls.as_str(), d.cert_valid.as_str()),
+        ("untested", "untested")
+    );
 }
 
 #[test]
@@ -228,20 +240,27 @@ fn sts_record_statuses_and_fetch() {
     o.sts_txt = txt(DnsStatus::ServFail, &[]);
     let (d, _) = evaluate("s", &o, 10);
     assert_eq!(
-        (d.sts_record, d.sts_policy, d.sts_delivery),
+        (
+            d.sts_record.as_str(),
+            d.sts_policy.as_str(),
+            d.sts_delivery.as_str()
+        ),
         ("dns_error", "not_fetched", "no_policy")
     );
 
     // valid record, fetch error.
     o.sts_txt = txt(DnsStatus::Ok, &["v=STSv1; id=abc;"]);
     o.fetch = Some(PolicyFetch {
-        error: Some("tls_expired"),
+        error: Some("tls_expired".parse().unwrap()),
         ..Default::default()
     });
     let (d, rows) = evaluate("s", &o, 10);
-    assert_eq!((d.sts_record, d.sts_id.as_deref()), ("valid", Some("abc")));
     assert_eq!(
-        (d.sts_policy, d.sts_fetch_error),
+        (d.sts_record.as_str(), d.sts_id.as_deref()),
+        ("valid", Some("abc"))
+    );
+    assert_eq!(
+        (d.sts_policy.as_str(), d.sts_fetch_error.map(|v| v.as_str())),
         ("fetch_error", Some("tls_expired"))
     );
     assert!(rows.iter().all(|r| r.sts_match.is_none()));
@@ -255,7 +274,10 @@ fn sts_record_statuses_and_fetch() {
     });
     let (d, rows) = evaluate("s", &o, 10);
     assert_eq!(d.sts_policy, "ok");
-    assert_eq!((d.sts_mode, d.sts_max_age), (Some("enforce"), Some(86400)));
+    assert_eq!(
+        (d.sts_mode.map(|v| v.as_str()), d.sts_max_age),
+        (Some("enforce"), Some(86400))
+    );
     assert_eq!(d.sts_delivery, "would_fail");
     assert!(d.sts_mx_unmatched.is_empty());
     assert_eq!(rows[0].sts_match, Some(true));
@@ -277,13 +299,19 @@ fn sts_record_statuses_and_fetch() {
     // Invalid policy.
     o.fetch.as_mut().unwrap().body = b"version: STSv1\nmode: enforce\nmax_age: 600\n".to_vec();
     let (d, _) = evaluate("s", &o, 10);
-    assert_eq!((d.sts_policy, d.sts_delivery), ("invalid", "no_policy"));
+    assert_eq!(
+        (d.sts_policy.as_str(), d.sts_delivery.as_str()),
+        ("invalid", "no_policy")
+    );
     assert!(d.sts_deviations.contains(&"missing_mx".to_string()));
 
     // Multiple records → no fetch even if one was made.
     o.sts_txt = txt(DnsStatus::Ok, &["v=STSv1; id=a;", "v=STSv1; id=b;"]);
     let (d, _) = evaluate("s", &o, 10);
-    assert_eq!((d.sts_record, d.sts_policy), ("multiple", "not_fetched"));
+    assert_eq!(
+        (d.sts_record.as_str(), d.sts_policy.as_str()),
+        ("multiple", "not_fetched")
+    );
     assert!(d.sts_id.is_none());
 }
 

@@ -7,7 +7,6 @@
 //! | the policy's HTTP `Content-Type` (RFC 8461 §3.3) | [`content_type_deviation`] | `Option<Deviation>` |
 //! | a pattern and an MX hostname (RFC 8461 §4.1) | [`mx_matches`], [`unmatched`] | `bool`, unmatched hosts |
 //! | TXT records at `_smtp._tls.<domain>` (RFC 8460 §3) | [`parse_tlsrpt_records`], [`parse_tlsrpt_txt`] | [`TlsRptRecord`] |
-//! | probe status + certificate status (RFC 8461 §4.2, §5) | [`mx_outcome`] | [`MxOutcome`] |
 //! | mode, patterns and MX outcomes (RFC 8461 §5) | [`delivery`] | [`Delivery`] |
 //!
 //! Parsers never fail: every problem is a value. Records get a [`RecordStatus`]; every oddity is
@@ -31,8 +30,8 @@
 //! let hosts = ["mx1.mail.example.net.", "old.example.org"];
 //! assert_eq!(unmatched(&report.mx, &hosts), ["old.example.org"]);
 //!
-//! let outcome = mx_outcome("ok", Some(true), Some("valid"));
-//! let verdict = delivery(Mode::Enforce, &report.mx, &[(hosts[0], outcome)]);
+//! // What a probe of the first host showed (`mxscan_model::mx_outcome` derives it).
+//! let verdict = delivery(Mode::Enforce, &report.mx, &[(hosts[0], MxOutcome::Secure)]);
 //! assert_eq!(verdict, Delivery::Ok);
 //! ```
 //!
@@ -104,17 +103,14 @@
 //!
 //! ## Delivery verdict (RFC 8461 §4, §5)
 //!
-//! See [`mx_outcome`] and [`delivery`]: mode `none` → `no_policy`; only MX hosts matching a
+//! See [`delivery`] (and `mxscan_model::mx_outcome`, which classifies one probe): mode `none` → `no_policy`; only MX hosts matching a
 //! pattern count; any `secure` → `ok`; else any `unknown` → `untested`; else `would_fail`
 //! (including "no MX matches"); no MX observations → `untested`. `testing` is judged like
 //! `enforce`.
 
 #![forbid(unsafe_code)]
 
-mod vocabulary;
-
-mod deviation;
-mod error;
+mod deviation_set;
 mod pattern;
 mod policy;
 mod sts_record;
@@ -122,18 +118,19 @@ mod tlsrpt;
 mod txt;
 mod verdict;
 
-pub use deviation::Deviation;
-pub use error::Error;
+/// The vocabularies this crate produces are defined in `mxscan-model` (with every other
+/// status vocabulary of the survey schema) and re-exported here under their old names.
+pub use mxscan_model::{
+    Delivery, Deviation, Error, Mode, MxOutcome, RecordStatus, TlsRptDeviation,
+};
 pub use pattern::{
     MAX_LABEL_LEN, MAX_NAME_LEN, PatternCheck, check_pattern, is_hostname, matches_any, mx_matches,
     unmatched,
 };
 pub use policy::{
-    LineEnding, MAX_AGE_LIMIT, MAX_POLICY_BYTES, Mode, POLICY_VERSION, Policy, PolicyReport,
+    LineEnding, MAX_AGE_LIMIT, MAX_POLICY_BYTES, POLICY_VERSION, Policy, PolicyReport,
     content_type_deviation, parse_policy,
 };
-pub use sts_record::{RecordStatus, STS_VERSION_TAG, StsRecord, parse_sts_records, parse_sts_txt};
-pub use tlsrpt::{
-    TLSRPT_VERSION_TAG, TlsRptDeviation, TlsRptRecord, parse_tlsrpt_records, parse_tlsrpt_txt,
-};
-pub use verdict::{Delivery, MxOutcome, delivery, mx_outcome};
+pub use sts_record::{STS_VERSION_TAG, StsRecord, parse_sts_records, parse_sts_txt};
+pub use tlsrpt::{TLSRPT_VERSION_TAG, TlsRptRecord, parse_tlsrpt_records, parse_tlsrpt_txt};
+pub use verdict::delivery;

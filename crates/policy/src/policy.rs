@@ -21,10 +21,10 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::deviation::{Deviation, DeviationSet};
+use crate::deviation_set::DeviationSet;
 use crate::pattern::{PatternCheck, check_pattern};
 use crate::txt::is_ext_name;
-use crate::vocabulary::vocabulary;
+use crate::{Deviation, Mode};
 
 /// The only policy version (RFC 8461 §3.2 `sts-policy-version-value = %s"STSv1"`).
 pub const POLICY_VERSION: &str = "STSv1";
@@ -32,17 +32,6 @@ pub const POLICY_VERSION: &str = "STSv1";
 pub const MAX_AGE_LIMIT: u64 = 31_557_600;
 /// Suggested cap on a policy body (RFC 8461 §3.3: 64 KiB); the fetcher enforces it.
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
-
-vocabulary! {
-    /// The policy mode (RFC 8461 §3.2 `sts-policy-mode-value`, case-sensitive; RFC 8461 §5).
-    pub enum Mode {
-        Enforce = "enforce", "Senders MUST NOT deliver to MX hosts that fail MX matching or \
-            certificate validation (RFC 8461 §5).";
-        Testing = "testing", "Senders deliver anyway and report failures via TLS-RPT (RFC 8461 §5).";
-        None = "none", "The domain has withdrawn its policy; senders treat it as having none \
-            (RFC 8461 §5, §8.3).";
-    }
-}
 
 /// Everything learned from one policy body. Serializes to exactly
 /// `{"valid", "version", "mode", "max_age", "mx", "deviations", "errors"}`.

@@ -16,25 +16,12 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::deviation::{Deviation, DeviationSet};
+use crate::deviation_set::DeviationSet;
 use crate::txt::{self, Prefix};
-use crate::vocabulary::vocabulary;
+use crate::{Deviation, RecordStatus};
 
 /// The version tag of an MTA-STS TXT record (RFC 8461 §3.1, `%s"v=STSv1"`).
 pub const STS_VERSION_TAG: &str = "v=STSv1";
-
-vocabulary! {
-    /// Outcome of a TXT record lookup (`sts_record` / `tlsrpt_record` columns, without
-    /// `dns_error`, which the DNS stage decides).
-    pub enum RecordStatus {
-        None = "none", "No record begins with the version tag (or there are no TXT records).";
-        Valid = "valid", "Exactly one record begins with the version tag and it is usable.";
-        Invalid = "invalid", "Exactly one record begins with the version tag, but it is unusable \
-            (see the invalidating deviations).";
-        Multiple = "multiple", "More than one record begins with the version tag; senders assume \
-            there is none.";
-    }
-}
 
 /// The parsed `_mta-sts` TXT answer. JSON: `{"status": "...", "id": ..., "deviations": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,62 +9,11 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sts_record::RecordStatus;
 use crate::txt::{self, Prefix};
-use crate::vocabulary::vocabulary;
+use crate::{RecordStatus, TlsRptDeviation};
 
 /// The version tag of a TLS-RPT record (RFC 8460 §3, `%s"v=TLSRPTv1"`).
 pub const TLSRPT_VERSION_TAG: &str = "v=TLSRPTv1";
-
-vocabulary! {
-    /// A deviation from RFC 8460 §3 in the `_smtp._tls` TXT answer. Kept apart from
-    /// [`Deviation`](crate::Deviation), whose vocabulary is the MTA-STS `sts_deviations` column.
-    pub enum TlsRptDeviation {
-        StrayRecords = "tlsrpt_stray_records",
-            "Note (RFC 8460 §3). At least one TXT record did not begin with `v=TLSRPTv1` and was \
-             discarded.";
-        MultipleRecords = "tlsrpt_multiple_records",
-            "Invalidating (RFC 8460 §3). More than one record begins with `v=TLSRPTv1`; the \
-             status is `multiple`.";
-        VersionCase = "tlsrpt_version_case",
-            "Note (RFC 8460 §3). A record begins with `v=TLSRPTv1` in another letter case; like \
-             `txt_version_case`, it is discarded (case-sensitive `%s` ABNF).";
-        MissingRua = "tlsrpt_missing_rua",
-            "Invalidating (RFC 8460 §3). No `rua=` field.";
-        InvalidRua = "tlsrpt_invalid_rua",
-            "Invalidating (RFC 8460 §3). `rua=` holds no usable URI (empty, or only URIs with \
-             another scheme or malformed ones).";
-        UnsupportedUri = "tlsrpt_unsupported_uri",
-            "Note (RFC 8460 §3). Some `rua` URIs are unusable (scheme other than `mailto:` / \
-             `https:`, no address or host, whitespace inside) and were dropped while others \
-             remain.";
-        DuplicateField = "tlsrpt_duplicate_field",
-            "Note (RFC 8460 §3). A field name occurs more than once; the first occurrence wins.";
-        UnknownField = "tlsrpt_unknown_field",
-            "Note (RFC 8460 §3). An extension field other than `v` and `rua`; ignored.";
-        Syntax = "tlsrpt_syntax",
-            "Note (RFC 8460 §3). Other text outside the ABNF (as `txt_syntax`). The record stays \
-             `valid` when `v` and `rua` are usable.";
-    }
-}
-
-impl TlsRptDeviation {
-    /// Whether this deviation alone makes the record unusable.
-    #[must_use]
-    pub const fn invalidates(self) -> bool {
-        match self {
-            TlsRptDeviation::MultipleRecords
-            | TlsRptDeviation::MissingRua
-            | TlsRptDeviation::InvalidRua => true,
-            TlsRptDeviation::StrayRecords
-            | TlsRptDeviation::VersionCase
-            | TlsRptDeviation::UnsupportedUri
-            | TlsRptDeviation::DuplicateField
-            | TlsRptDeviation::UnknownField
-            | TlsRptDeviation::Syntax => false,
-        }
-    }
-}
 
 /// The parsed `_smtp._tls` TXT answer. JSON: `{"status": "...", "rua": [...], "deviations": [...]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! DNS lookups as data: a wrapper over hickory-resolver 0.26.
 //!
-//! Every lookup returns an answer with a [`DnsStatus`] (ok, nodata, nxdomain, servfail,
+//! Every lookup returns an answer with a [`LookupStatus`] (ok, nodata, nxdomain, servfail,
 //! refused, timeout, error) — negative answers are values, never `Err` (hickory's own rule).
 //! Around hickory's resolver this adds what a survey needs:
 //!
@@ -40,104 +40,7 @@ use hickory_resolver::{Resolver, lookup::Lookup};
 use tokio::sync::Semaphore;
 
 use crate::error::ProbeError;
-
-/// Outcome of one lookup (domains.dns_status uses the same words, plus `no_mail_host`,
-/// which the engine derives).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DnsStatus {
-    /// Records of the requested type exist (they may be behind a CNAME).
-    Ok,
-    /// The name exists but has no records of this type (NOERROR, empty answer; RFC 2308 §2.2).
-    NoData,
-    /// The name does not exist (RCODE 3, RFC 2308 §2.1).
-    NxDomain,
-    /// RCODE 2 (SERVFAIL).
-    ServFail,
-    /// RCODE 5 (REFUSED).
-    Refused,
-    /// No answer within the per-query timeout, after all attempts.
-    Timeout,
-    /// Anything else: other RCODEs, malformed answers, network errors, invalid names.
-    Error,
-}
-
-impl DnsStatus {
-    /// The snake_case vocabulary word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DnsStatus::Ok => "ok",
-            DnsStatus::NoData => "nodata",
-            DnsStatus::NxDomain => "nxdomain",
-            DnsStatus::ServFail => "servfail",
-            DnsStatus::Refused => "refused",
-            DnsStatus::Timeout => "timeout",
-            DnsStatus::Error => "error",
-        }
-    }
-
-    /// Answers worth caching for the survey: positive and authoritative negative ones.
-    fn cacheable(self) -> bool {
-        matches!(
-            self,
-            DnsStatus::Ok | DnsStatus::NoData | DnsStatus::NxDomain
-        )
-    }
-}
-
-/// One MX record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MxRecord {
-    /// Preference (RFC 5321 §5.1: lower is preferred).
-    pub preference: u16,
-    /// Exchange, lowercase, without the trailing dot; `"."` for the root (null MX).
-    pub exchange: String,
-    /// The exchange is an IP literal (e.g. `192.0.2.1`), which RFC 5321 §5.1 does not allow.
-    pub ip_literal: bool,
-}
-
-/// Answer to an MX query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MxAnswer {
-    /// Lookup status.
-    pub status: DnsStatus,
-    /// Records sorted by preference, then exchange name.
-    pub records: Vec<MxRecord>,
-    /// RFC 7505 §3: exactly one MX, preference 0, exchange `.` — the domain accepts no mail.
-    pub null_mx: bool,
-    /// The queried name is an alias (a CNAME was followed).
-    pub cname: bool,
-    /// Error detail for `servfail`/`refused`/`timeout`/`error`.
-    pub error: Option<String>,
-}
-
-/// Answer to an A or AAAA query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddrAnswer {
-    /// Lookup status.
-    pub status: DnsStatus,
-    /// Addresses in answer order.
-    pub addrs: Vec<IpAddr>,
-    /// A CNAME was followed.
-    pub cname: bool,
-    /// The CNAME targets followed, in order (lowercase, no trailing dot).
-    pub cname_chain: Vec<String>,
-    /// Error detail.
-    pub error: Option<String>,
-}
-
-/// Answer to a TXT query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TxtAnswer {
-    /// Lookup status.
-    pub status: DnsStatus,
-    /// Each TXT record as its list of character-strings (RFC 1035 §3.3.14), raw bytes.
-    /// RFC 8461 §3.1 / RFC 8460 §3: the strings of one record are concatenated by the caller.
-    pub records: Vec<Vec<Vec<u8>>>,
-    /// A CNAME was followed (allowed for `_mta-sts`, RFC 8461 §3.1).
-    pub cname: bool,
-    /// Error detail.
-    pub error: Option<String>,
-}
+pub use mxscan_model::dns::{AddrAnswer, LookupStatus, MxAnswer, MxRecord, TxtAnswer};
 
 /// Where queries go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -520,7 +423,7 @@ impl Dns {
         hit
     }
 
-    fn store(&self, key: CacheKey, status: DnsStatus, v: Cached) {
+    fn store(&self, key: CacheKey, status: LookupStatus, v: Cached) {
         if status.cacheable()
             && let Ok(mut c) = self.cache.lock()
         {
@@ -533,13 +436,19 @@ impl Dns {
         &self,
         name: &str,
         rtype: RecordType,
-    ) -> (DnsStatus, Option<Lookup>, Option<String>) {
+    ) -> (LookupStatus, Option<Lookup>, Option<String>) {
         let fqdn = match Name::from_ascii(format!("{name}.")) {
             Ok(n) => n,
-            Err(e) => return (DnsStatus::Error, None, Some(format!("invalid name: {e}"))),
+            Err(e) => {
+                return (
+                    LookupStatus::Error,
+                    None,
+                    Some(format!("invalid name: {e}")),
+                );
+            }
         };
         let attempts = self.cfg.attempts.max(1);
-        let mut last = (DnsStatus::Timeout, None, Some("timeout".to_string()));
+        let mut last = (LookupStatus::Timeout, None, Some("timeout".to_string()));
         let mut busy = 0u32;
         let mut attempt = 0;
         while attempt < attempts {
@@ -574,16 +483,16 @@ impl Dns {
                 continue;
             }
             let (status, lookup, err) = match result {
-                Err(_) => (DnsStatus::Timeout, None, Some("timeout".to_string())),
-                Ok(Ok(l)) => (DnsStatus::Ok, Some(l), None),
+                Err(_) => (LookupStatus::Timeout, None, Some("timeout".to_string())),
+                Ok(Ok(l)) => (LookupStatus::Ok, Some(l), None),
                 Ok(Err(e)) => {
                     let s = classify(&e);
-                    let detail =
-                        (s != DnsStatus::NxDomain && s != DnsStatus::NoData).then(|| e.to_string());
+                    let detail = (s != LookupStatus::NxDomain && s != LookupStatus::NoData)
+                        .then(|| e.to_string());
                     (s, None, detail)
                 }
             };
-            if status != DnsStatus::Timeout {
+            if status != LookupStatus::Timeout {
                 return (status, lookup, err);
             }
             last = (status, lookup, err);
@@ -613,30 +522,30 @@ pub fn is_local_backpressure(e: &NetError) -> bool {
 
 /// Maps hickory's error kinds onto the status vocabulary. NXDOMAIN vs NODATA is decided by
 /// the response code carried in `NoRecords` (RFC 2308 §2).
-pub fn classify(e: &NetError) -> DnsStatus {
+pub fn classify(e: &NetError) -> LookupStatus {
     match e {
         NetError::Dns(DnsError::NoRecordsFound(NoRecords { response_code, .. })) => {
             match *response_code {
-                ResponseCode::NXDomain => DnsStatus::NxDomain,
-                ResponseCode::NoError => DnsStatus::NoData,
-                ResponseCode::ServFail => DnsStatus::ServFail,
-                ResponseCode::Refused => DnsStatus::Refused,
-                _ => DnsStatus::Error,
+                ResponseCode::NXDomain => LookupStatus::NxDomain,
+                ResponseCode::NoError => LookupStatus::NoData,
+                ResponseCode::ServFail => LookupStatus::ServFail,
+                ResponseCode::Refused => LookupStatus::Refused,
+                _ => LookupStatus::Error,
             }
         }
-        NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => DnsStatus::ServFail,
-        NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => DnsStatus::Refused,
-        NetError::Dns(DnsError::ResponseCode(ResponseCode::NXDomain)) => DnsStatus::NxDomain,
-        NetError::Timeout => DnsStatus::Timeout,
-        NetError::Io(io) if io.kind() == io::ErrorKind::TimedOut => DnsStatus::Timeout,
-        _ => DnsStatus::Error,
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail)) => LookupStatus::ServFail,
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused)) => LookupStatus::Refused,
+        NetError::Dns(DnsError::ResponseCode(ResponseCode::NXDomain)) => LookupStatus::NxDomain,
+        NetError::Timeout => LookupStatus::Timeout,
+        NetError::Io(io) if io.kind() == io::ErrorKind::TimedOut => LookupStatus::Timeout,
+        _ => LookupStatus::Error,
     }
 }
 
 /// An "ok" answer with none of the requested records (e.g. only a CNAME) is nodata.
-fn fix_empty(status: DnsStatus, empty: bool) -> DnsStatus {
-    if status == DnsStatus::Ok && empty {
-        DnsStatus::NoData
+fn fix_empty(status: LookupStatus, empty: bool) -> LookupStatus {
+    if status == LookupStatus::Ok && empty {
+        LookupStatus::NoData
     } else {
         status
     }
@@ -768,7 +677,7 @@ mod tests {
             c.put(
                 CacheKey(format!("n{i}"), RecordType::A),
                 Cached::Txt(TxtAnswer {
-                    status: DnsStatus::Ok,
+                    status: LookupStatus::Ok,
                     records: vec![],
                     cname: false,
                     error: None,
@@ -806,13 +715,13 @@ mod tests {
     #[test]
     fn status_words() {
         let all = [
-            (DnsStatus::Ok, "ok"),
-            (DnsStatus::NoData, "nodata"),
-            (DnsStatus::NxDomain, "nxdomain"),
-            (DnsStatus::ServFail, "servfail"),
-            (DnsStatus::Refused, "refused"),
-            (DnsStatus::Timeout, "timeout"),
-            (DnsStatus::Error, "error"),
+            (LookupStatus::Ok, "ok"),
+            (LookupStatus::NoData, "nodata"),
+            (LookupStatus::NxDomain, "nxdomain"),
+            (LookupStatus::ServFail, "servfail"),
+            (LookupStatus::Refused, "refused"),
+            (LookupStatus::Timeout, "timeout"),
+            (LookupStatus::Error, "error"),
         ];
         for (s, w) in all {
             assert_eq!(s.as_str(), w);

@@ -1,24 +1,12 @@
 //! The crate's one error type. Measurement outcomes are never errors: an `Err` here means
-//! bad configuration (an unreadable blocklist, an invalid resolver address, a PEM file
-//! without certificates) or a bug.
+//! bad configuration (an invalid resolver address, an unreadable resolv.conf, a TLS setup
+//! failure) or a bug.
 
 use std::path::PathBuf;
 
 /// Configuration and setup errors of the probe layer.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
-    /// A line of a blocklist / allow-list source could not be parsed.
-    #[error("{origin}:{line}: invalid CIDR or address {text:?}: {reason}")]
-    BadCidrLine {
-        /// File name (or "--allow" / "--blocklist" for command-line values).
-        origin: String,
-        /// 1-based line number.
-        line: usize,
-        /// The offending text, trimmed.
-        text: String,
-        /// Why it was rejected.
-        reason: String,
-    },
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
@@ -36,14 +24,6 @@ pub enum ProbeError {
     /// The DNS resolver could not be built.
     #[error("cannot build DNS resolver: {0}")]
     Resolver(String),
-    /// A trust-anchor PEM file is unusable.
-    #[error("trust anchors from {path}: {reason}")]
-    TrustAnchor {
-        /// The PEM file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
     /// The TLS client configuration could not be built.
     #[error("TLS configuration: {0}")]
     Tls(String),

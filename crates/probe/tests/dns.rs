@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::dns_server::*;
 use hickory_proto::rr::{Record, RecordType};
-use mxscan_probe::dns::{Dns, DnsConfig, DnsStatus, Nameservers, RateHook};
+use mxscan_probe::dns::{Dns, DnsConfig, LookupStatus, Nameservers, RateHook};
 
 fn world() -> HashMap<(String, RecordType), Ans> {
     let mut z = HashMap::new();
@@ -84,7 +84,7 @@ async fn mx_answers_and_statuses() {
     let dns = Dns::new(cfg(&server), None).unwrap();
 
     let ans = dns.mx("Example.Test").await;
-    assert_eq!(ans.status, DnsStatus::Ok);
+    assert_eq!(ans.status, LookupStatus::Ok);
     let got: Vec<(u16, &str)> = ans
         .records
         .iter()
@@ -101,7 +101,7 @@ async fn mx_answers_and_statuses() {
     assert!(!ans.null_mx);
 
     let null = dns.mx("nullmx.test").await;
-    assert_eq!(null.status, DnsStatus::Ok);
+    assert_eq!(null.status, LookupStatus::Ok);
     assert!(null.null_mx, "{null:?}");
     assert_eq!(null.records[0].exchange, ".");
 
@@ -109,12 +109,12 @@ async fn mx_answers_and_statuses() {
     assert!(lit.records[0].ip_literal, "{lit:?}");
 
     let cases = [
-        ("nodata.test", DnsStatus::NoData),
-        ("missing.test", DnsStatus::NxDomain),
-        ("servfail.test", DnsStatus::ServFail),
-        ("refused.test", DnsStatus::Refused),
-        ("slow.test", DnsStatus::Timeout),
-        ("bad..name", DnsStatus::Error),
+        ("nodata.test", LookupStatus::NoData),
+        ("missing.test", LookupStatus::NxDomain),
+        ("servfail.test", LookupStatus::ServFail),
+        ("refused.test", LookupStatus::Refused),
+        ("slow.test", LookupStatus::Timeout),
+        ("bad..name", LookupStatus::Error),
     ];
     for (name, want) in cases {
         let ans = dns.mx(name).await;
@@ -134,7 +134,7 @@ async fn cname_chain_and_txt_strings() {
     let server = start(world()).await;
     let dns = Dns::new(cfg(&server), None).unwrap();
     let alias = dns.ipv4("alias.test").await;
-    assert_eq!(alias.status, DnsStatus::Ok);
+    assert_eq!(alias.status, LookupStatus::Ok);
     assert!(alias.cname);
     assert_eq!(alias.cname_chain, ["target.test"]);
     assert_eq!(
@@ -146,10 +146,10 @@ async fn cname_chain_and_txt_strings() {
     assert!(!direct.cname);
     assert_eq!(direct.addrs.len(), 1);
     let v6 = dns.ipv6("mx.example.test").await;
-    assert_eq!(v6.status, DnsStatus::NxDomain, "{v6:?}");
+    assert_eq!(v6.status, LookupStatus::NxDomain, "{v6:?}");
 
     let t = dns.txt("_mta-sts.example.test").await;
-    assert_eq!(t.status, DnsStatus::Ok);
+    assert_eq!(t.status, LookupStatus::Ok);
     let mut recs = t.records.clone();
     recs.sort();
     assert_eq!(
@@ -166,7 +166,7 @@ async fn truncated_udp_falls_back_to_tcp() {
     let server = start(world()).await;
     let dns = Dns::new(cfg(&server), None).unwrap();
     let t = dns.txt("big.test").await;
-    assert_eq!(t.status, DnsStatus::Ok, "{t:?}");
+    assert_eq!(t.status, LookupStatus::Ok, "{t:?}");
     assert_eq!(t.records.len(), 40);
     assert!(server.tcp_hits.load(Ordering::Relaxed) >= 1);
 }
@@ -184,9 +184,9 @@ async fn answers_are_cached_including_negative_ones() {
     };
     let dns = Dns::new(cfg(&server), Some(hook)).unwrap();
     for _ in 0..5 {
-        assert_eq!(dns.ipv4("mx.example.test").await.status, DnsStatus::Ok);
-        assert_eq!(dns.mx("missing.test").await.status, DnsStatus::NxDomain);
-        assert_eq!(dns.mx("nodata.test").await.status, DnsStatus::NoData);
+        assert_eq!(dns.ipv4("mx.example.test").await.status, LookupStatus::Ok);
+        assert_eq!(dns.mx("missing.test").await.status, LookupStatus::NxDomain);
+        assert_eq!(dns.mx("nodata.test").await.status, LookupStatus::NoData);
     }
     assert_eq!(server.hits("mx.example.test."), 1);
     assert_eq!(server.hits("missing.test."), 1);

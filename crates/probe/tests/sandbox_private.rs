@@ -1,6 +1,6 @@
 //! Inside the network sandbox only (`scripts/sandbox.sh`, which sets MXSCAN_IN_SANDBOX=1):
 //! put a private address on `lo`, listen there with a counting listener, and prove that the
-//! dialer never connects to it unless the allow-list lifts its range (DESIGN.md, "The
+//! dialer never connects to it unless the allow-list lifts its range (ARCHITECTURE.md, "The
 //! network sandbox"). Outside a namespace the test does nothing: it must never change the
 //! host's interfaces.
 

@@ -27,4 +27,4 @@ pub use reply::{
     EnhancedStatus, MAX_LINE_BYTES, MAX_REPLY_BYTES, Parse, Reply, ReplyParser, parse_reply,
 };
 pub use session::{AFTER_STARTTLS_SAMPLE_BYTES, Action, Event, Outcome, ReplyRecord, Session};
-pub use status::{Phase, ProbeStatus, UnknownStatus};
+pub use status::{Phase, ProbeStatus};

@@ -18,6 +18,8 @@ use arrow::datatypes::{
 };
 
 use crate::error::{Result, StoreError};
+use mxscan_model::Vocab;
+
 use crate::vocab::Vocabulary;
 
 /// `Dictionary(Int8, Utf8)`: the type of every status column.
@@ -49,24 +51,12 @@ pub(crate) fn utf8_opt<'a>(it: impl Iterator<Item = Option<&'a str>>) -> ArrayRe
 }
 
 /// A status column: keys are positions in the vocabulary, the dictionary is the whole
-/// vocabulary (stable across parts). A value outside the vocabulary is an error.
-pub(crate) fn dict<'a>(
+/// vocabulary (stable across parts).
+pub(crate) fn dict<V: Vocab>(
     voc: &Vocabulary,
-    it: impl Iterator<Item = Option<&'a str>>,
+    it: impl Iterator<Item = Option<V>>,
 ) -> Result<ArrayRef> {
-    let keys = it
-        .map(|v| match v {
-            None => Ok(None),
-            Some(v) => voc
-                .index(v)
-                .map(|i| Some(i as i8))
-                .ok_or_else(|| StoreError::Vocabulary {
-                    table: voc.table,
-                    column: voc.column,
-                    value: v.to_owned(),
-                }),
-        })
-        .collect::<Result<Int8Array>>()?;
+    let keys: Int8Array = it.map(|v| v.map(|v| v.index() as i8)).collect();
     let values: ArrayRef = Arc::new(StringArray::from_iter_values(voc.names()));
     Ok(Arc::new(
         arrow::array::DictionaryArray::<Int8Type>::try_new(keys, values)?,
@@ -162,18 +152,14 @@ impl Cols<'_> {
         self.non_null(name, self.opt_strings(name, true)?)
     }
 
-    pub fn opt_status(
-        &self,
-        voc: &Vocabulary,
-        required: bool,
-    ) -> Result<Vec<Option<&'static str>>> {
+    pub fn opt_status<V: Vocab>(&self, voc: &Vocabulary, required: bool) -> Result<Vec<Option<V>>> {
         self.opt_strings(voc.column, required)?
             .into_iter()
-            .map(|v| v.map(|v| voc.check(&v)).transpose())
+            .map(|v| v.map(|v| voc.parse::<V>(&v)).transpose())
             .collect()
     }
 
-    pub fn status(&self, voc: &Vocabulary) -> Result<Vec<&'static str>> {
+    pub fn status<V: Vocab>(&self, voc: &Vocabulary) -> Result<Vec<V>> {
         self.non_null(voc.column, self.opt_status(voc, true)?)
     }
 

@@ -1,4 +1,4 @@
-//! The `certs` table: one row per distinct certificate (SCHEMA.md "certs"), keyed by the
+//! The `certs` table: one row per distinct certificate (docs/schema.md "certs"), keyed by the
 //! hex SHA-256 of its DER that `probes.chain_sha256` refers to.
 //!
 //! Added column: `survey_id` (first), so certificate tables of several surveys can be stacked
@@ -13,10 +13,6 @@ use crate::arrays::{self, Cols, list_type, ts_s_type};
 use crate::error::Result;
 use crate::rows::{CertRow, Counts, Table, TableRow, check_hex_sha256};
 use crate::timestamp::TimestampS;
-use crate::vocab::Vocabulary;
-
-/// The status columns of this table (none).
-pub const VOCABULARIES: &[&Vocabulary] = &[];
 
 /// The Arrow schema of `certs`.
 pub fn schema() -> SchemaRef {

@@ -31,96 +31,8 @@ use crate::manifest::Manifest;
 use crate::reader::for_each_batch;
 use crate::rows::{DomainRow, MxRow, ProbeRow, Table, TableRow};
 
-/// One class of change between two surveys (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Change {
-    /// Domain only in the old survey.
-    OnlyOld,
-    /// Domain only in the new survey.
-    OnlyNew,
-    /// A valid policy now, none before.
-    StsAdopted,
-    /// A valid policy before, none now.
-    StsDropped,
-    /// Valid policy in both, different mode.
-    StsModeChanged,
-    /// Valid policy in both, same id, different mode / max_age / mx (RFC 8461 §3.1 error).
-    StsPolicyChangedSameId,
-    /// Valid record in both, different id.
-    StsIdChanged,
-    /// An enforcing sender would fail now and did not before.
-    StsNowWouldFail,
-    /// An enforcing sender failed before and would not now.
-    StsNoLongerWouldFail,
-    /// More MX hosts offer STARTTLS (none → some/all, some → all).
-    StarttlsGained,
-    /// Fewer MX hosts offer STARTTLS.
-    StarttlsLost,
-    /// More MX hosts present a valid certificate.
-    CertValidImproved,
-    /// Fewer MX hosts present a valid certificate.
-    CertValidWorsened,
-    /// An exchange presents a different set of leaf certificates.
-    LeafChanged,
-}
-
-impl Change {
-    /// Every class, in report order.
-    pub const ALL: [Change; 14] = [
-        Change::OnlyOld,
-        Change::OnlyNew,
-        Change::StsAdopted,
-        Change::StsDropped,
-        Change::StsModeChanged,
-        Change::StsPolicyChangedSameId,
-        Change::StsIdChanged,
-        Change::StsNowWouldFail,
-        Change::StsNoLongerWouldFail,
-        Change::StarttlsGained,
-        Change::StarttlsLost,
-        Change::CertValidImproved,
-        Change::CertValidWorsened,
-        Change::LeafChanged,
-    ];
-
-    /// The snake_case name (the key in the JSON report).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::OnlyOld => "only_old",
-            Change::OnlyNew => "only_new",
-            Change::StsAdopted => "sts_adopted",
-            Change::StsDropped => "sts_dropped",
-            Change::StsModeChanged => "sts_mode_changed",
-            Change::StsPolicyChangedSameId => "sts_policy_changed_same_id",
-            Change::StsIdChanged => "sts_id_changed",
-            Change::StsNowWouldFail => "sts_now_would_fail",
-            Change::StsNoLongerWouldFail => "sts_no_longer_would_fail",
-            Change::StarttlsGained => "starttls_gained",
-            Change::StarttlsLost => "starttls_lost",
-            Change::CertValidImproved => "cert_valid_improved",
-            Change::CertValidWorsened => "cert_valid_worsened",
-            Change::LeafChanged => "leaf_changed",
-        }
-    }
-
-    /// What the denominator of the class counts.
-    pub fn denominator_label(self) -> &'static str {
-        match self {
-            Change::OnlyOld => "domains in old",
-            Change::OnlyNew => "domains in new",
-            Change::StsModeChanged | Change::StsPolicyChangedSameId => {
-                "domains with a valid policy in both"
-            }
-            Change::StsIdChanged => "domains with a valid record in both",
-            Change::StarttlsGained | Change::StarttlsLost => "domains with STARTTLS tested in both",
-            Change::CertValidImproved | Change::CertValidWorsened => {
-                "domains with a certificate verdict in both"
-            }
-            Change::LeafChanged => "exchanges with a leaf certificate in both",
-            _ => "common domains",
-        }
-    }
-}
+pub use mxscan_model::Change;
+use mxscan_model::{Coverage, Delivery, Mode, PolicyStatus, TxtStatus};
 
 /// The domains (or exchanges) of one change class.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,23 +53,23 @@ pub struct DomainFacts {
     /// Domain.
     pub domain: String,
     /// `domains.starttls`.
-    pub starttls: &'static str,
+    pub starttls: Coverage,
     /// `domains.cert_valid`.
-    pub cert_valid: &'static str,
+    pub cert_valid: Coverage,
     /// `domains.sts_record`.
-    pub sts_record: &'static str,
+    pub sts_record: TxtStatus,
     /// `domains.sts_id`.
     pub sts_id: Option<String>,
     /// `domains.sts_policy`.
-    pub sts_policy: &'static str,
+    pub sts_policy: PolicyStatus,
     /// `domains.sts_mode`.
-    pub sts_mode: Option<&'static str>,
+    pub sts_mode: Option<Mode>,
     /// `domains.sts_max_age`.
     pub sts_max_age: Option<i64>,
     /// `domains.sts_mx`, sorted and deduplicated (order in the policy is not meaningful).
     pub sts_mx: Vec<String>,
     /// `domains.sts_delivery`.
-    pub sts_delivery: &'static str,
+    pub sts_delivery: Delivery,
 }
 
 impl From<&DomainRow> for DomainFacts {
@@ -221,12 +133,12 @@ pub struct SurveyDiff {
 }
 
 /// none < some < all; the other values (untested, no_mx) are not ranked.
-fn rank(v: &str) -> Option<u8> {
+fn rank(v: Coverage) -> Option<u8> {
     match v {
-        "none" => Some(0),
-        "some" => Some(1),
-        "all" => Some(2),
-        _ => None,
+        Coverage::None => Some(0),
+        Coverage::Some => Some(1),
+        Coverage::All => Some(2),
+        Coverage::Untested | Coverage::NoMx => None,
     }
 }
 
@@ -281,7 +193,10 @@ pub fn diff(
         seen_new.insert(n.domain.clone());
         out.common_domains += 1;
         let d = n.domain.as_str();
-        let (ook, nok) = (o.sts_policy == "ok", n.sts_policy == "ok");
+        let (ook, nok) = (
+            o.sts_policy == PolicyStatus::Ok,
+            n.sts_policy == PolicyStatus::Ok,
+        );
         note(Change::StsAdopted, true, nok && !ook, d);
         note(Change::StsDropped, true, ook && !nok, d);
         note(
@@ -300,13 +215,13 @@ pub fn diff(
         );
         note(
             Change::StsIdChanged,
-            o.sts_record == "valid" && n.sts_record == "valid",
+            o.sts_record == TxtStatus::Valid && n.sts_record == TxtStatus::Valid,
             o.sts_id != n.sts_id,
             d,
         );
         let (ofail, nfail) = (
-            o.sts_delivery == "would_fail",
-            n.sts_delivery == "would_fail",
+            o.sts_delivery == Delivery::WouldFail,
+            n.sts_delivery == Delivery::WouldFail,
         );
         note(Change::StsNowWouldFail, true, nfail && !ofail, d);
         note(Change::StsNoLongerWouldFail, true, ofail && !nfail, d);
@@ -459,31 +374,32 @@ fn leaves_of(dir: &Path) -> Result<LeafMap> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mxscan_model::{CertStatus, ProbeStatus};
 
     fn facts(domain: &str) -> DomainFacts {
         DomainFacts {
             domain: domain.into(),
-            starttls: "all",
-            cert_valid: "all",
-            sts_record: "none",
+            starttls: Coverage::All,
+            cert_valid: Coverage::All,
+            sts_record: TxtStatus::None,
             sts_id: None,
-            sts_policy: "not_fetched",
+            sts_policy: PolicyStatus::NotFetched,
             sts_mode: None,
             sts_max_age: None,
             sts_mx: vec![],
-            sts_delivery: "no_policy",
+            sts_delivery: Delivery::NoPolicy,
         }
     }
 
     fn policy(domain: &str, id: &str, mode: &'static str, max_age: i64) -> DomainFacts {
         DomainFacts {
-            sts_record: "valid",
+            sts_record: TxtStatus::Valid,
             sts_id: Some(id.into()),
-            sts_policy: "ok",
-            sts_mode: Some(mode),
+            sts_policy: PolicyStatus::Ok,
+            sts_mode: Some(mode.parse().unwrap()),
             sts_max_age: Some(max_age),
             sts_mx: vec!["mx.example".into()],
-            sts_delivery: "ok",
+            sts_delivery: Delivery::Ok,
             ..facts(domain)
         }
     }
@@ -501,9 +417,9 @@ mod tests {
             (
                 policy("drop", "a1", "testing", 86400),
                 DomainFacts {
-                    sts_record: "valid",
+                    sts_record: TxtStatus::Valid,
                     sts_id: Some("a1".into()),
-                    sts_policy: "fetch_error",
+                    sts_policy: PolicyStatus::FetchError,
                     ..facts("drop")
                 },
                 &[Change::StsDropped],
@@ -531,21 +447,21 @@ mod tests {
             (
                 policy("fail", "a1", "enforce", 86400),
                 DomainFacts {
-                    sts_delivery: "would_fail",
-                    cert_valid: "none",
+                    sts_delivery: Delivery::WouldFail,
+                    cert_valid: Coverage::None,
                     ..policy("fail", "a1", "enforce", 86400)
                 },
                 &[Change::StsNowWouldFail, Change::CertValidWorsened],
             ),
             (
                 DomainFacts {
-                    starttls: "none",
-                    cert_valid: "untested",
+                    starttls: Coverage::None,
+                    cert_valid: Coverage::Untested,
                     ..facts("tls")
                 },
                 DomainFacts {
-                    starttls: "some",
-                    cert_valid: "none",
+                    starttls: Coverage::Some,
+                    cert_valid: Coverage::None,
                     ..facts("tls")
                 },
                 &[Change::StarttlsGained],
@@ -553,19 +469,19 @@ mod tests {
             (
                 facts("lost"),
                 DomainFacts {
-                    starttls: "some",
-                    cert_valid: "some",
+                    starttls: Coverage::Some,
+                    cert_valid: Coverage::Some,
                     ..facts("lost")
                 },
                 &[Change::StarttlsLost, Change::CertValidWorsened],
             ),
             (
                 DomainFacts {
-                    starttls: "untested",
+                    starttls: Coverage::Untested,
                     ..facts("untested")
                 },
                 DomainFacts {
-                    starttls: "no_mx",
+                    starttls: Coverage::NoMx,
                     ..facts("untested")
                 },
                 &[],
@@ -599,7 +515,7 @@ mod tests {
         assert_eq!(d.get(Change::OnlyNew).items, ["fresh"]);
         assert_eq!(d.get(Change::LeafChanged).items, ["mx2"]);
         assert_eq!(d.get(Change::LeafChanged).denominator, 2);
-        for c in Change::ALL {
+        for &c in Change::ALL {
             if matches!(c, Change::OnlyOld | Change::OnlyNew | Change::LeafChanged) {
                 continue;
             }
@@ -629,9 +545,9 @@ mod tests {
             preference: 10,
             address: a.into(),
             blocked: false,
-            smtp_status: "ok",
+            smtp_status: ProbeStatus::Ok,
             starttls: Some(true),
-            cert_status: Some("valid"),
+            cert_status: Some(CertStatus::Valid),
             sts_match: None,
             cert_matches_domain: None,
         };
@@ -640,7 +556,7 @@ mod tests {
             address: a.into(),
             port: 25,
             sni: None,
-            status: "ok",
+            status: ProbeStatus::Ok,
             banner: None,
             ehlo_keywords: vec![],
             ehlo_keywords_tls: vec![],

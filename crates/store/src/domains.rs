@@ -1,8 +1,8 @@
-//! The `domains` table: one row per input domain (SCHEMA.md "domains").
+//! The `domains` table: one row per input domain (docs/schema.md "domains").
 //!
-//! Added columns (beyond SCHEMA.md): `mx_unresolved`, `tlsrpt_deviations`.
+//! Added columns (beyond the contract): `mx_unresolved`, `tlsrpt_deviations`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{
@@ -14,226 +14,33 @@ use crate::error::Result;
 use crate::rows::{Counts, DomainRow, Table, TableRow, bump, check_domain};
 use crate::vocab::Vocabulary;
 
-/// `domains.dns_status`: the outcome of the MX (then A/AAAA) lookup (RFC 5321 §5.1).
-pub const DNS_STATUS: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "dns_status",
-    values: &[
-        (
-            "ok",
-            "MX records (or, failing those, an address for an implicit MX) were found",
-        ),
-        ("nxdomain", "the domain does not exist (NXDOMAIN)"),
-        (
-            "no_mail_host",
-            "the domain exists but has neither MX nor A/AAAA records",
-        ),
-        ("servfail", "the resolver answered SERVFAIL"),
-        ("refused", "the resolver answered REFUSED"),
-        ("timeout", "no answer within the DNS deadline"),
-        (
-            "error",
-            "any other DNS failure (malformed answer, resolver error)",
-        ),
-    ],
-};
-
-/// `domains.starttls`: STARTTLS over the MX hosts that answered SMTP.
-pub const STARTTLS: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "starttls",
-    values: &[
-        ("all", "every MX host that answered SMTP offered STARTTLS"),
-        (
-            "some",
-            "some but not all MX hosts that answered SMTP offered STARTTLS",
-        ),
-        ("none", "no MX host that answered SMTP offered STARTTLS"),
-        (
-            "untested",
-            "MX hosts exist but none answered SMTP (blocked, refused, timed out, 421…)",
-        ),
-        (
-            "no_mx",
-            "no MX host to test (DNS failure, null MX, no mail host)",
-        ),
-    ],
-};
-
-/// `domains.cert_valid`: WebPKI validity for the MX name, over MX hosts that completed TLS.
-pub const CERT_VALID: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "cert_valid",
-    values: &[
-        (
-            "all",
-            "every MX host that completed TLS presented a valid certificate for its name",
-        ),
-        (
-            "some",
-            "some but not all MX hosts that completed TLS presented a valid certificate",
-        ),
-        (
-            "none",
-            "no MX host that completed TLS presented a valid certificate for its name",
-        ),
-        (
-            "untested",
-            "MX hosts exist but none completed a TLS handshake",
-        ),
-        (
-            "no_mx",
-            "no MX host to test (DNS failure, null MX, no mail host)",
-        ),
-    ],
-};
-
-/// `domains.sts_record`: the `_mta-sts` TXT record (RFC 8461 §3.1).
-pub const STS_RECORD: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "sts_record",
-    values: &[
-        ("none", "no TXT record beginning with v=STSv1"),
-        ("valid", "exactly one v=STSv1 record, syntactically valid"),
-        (
-            "invalid",
-            "exactly one v=STSv1 record, but invalid (e.g. a bad id)",
-        ),
-        (
-            "multiple",
-            "more than one v=STSv1 record: the domain has no policy (RFC 8461 §3.1)",
-        ),
-        ("dns_error", "the TXT lookup failed (SERVFAIL, timeout, …)"),
-    ],
-};
-
-/// `domains.sts_policy`: the policy fetched from `mta-sts.<domain>` (RFC 8461 §3.3, §3.2).
-pub const STS_POLICY: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "sts_policy",
-    values: &[
-        (
-            "not_fetched",
-            "no fetch attempted (no valid v=STSv1 record)",
-        ),
-        ("ok", "fetched with HTTP 200 and parsed as a valid policy"),
-        ("fetch_error", "the fetch failed; see sts_fetch_error"),
-        (
-            "invalid",
-            "fetched, but the body is not a valid policy (RFC 8461 §3.2)",
-        ),
-    ],
-};
-
-/// `domains.sts_fetch_error`: why the policy fetch failed (RFC 8461 §3.3).
-pub const STS_FETCH_ERROR: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "sts_fetch_error",
-    values: &[
-        ("dns", "mta-sts.<domain> did not resolve"),
-        ("connect", "the TCP connection was refused or failed"),
-        (
-            "timeout",
-            "connect, handshake or body exceeded the deadline",
-        ),
-        (
-            "tls_untrusted",
-            "the HTTPS certificate does not chain to a trusted root",
-        ),
-        (
-            "tls_expired",
-            "the HTTPS certificate is expired or not yet valid",
-        ),
-        (
-            "tls_name_mismatch",
-            "the HTTPS certificate is not valid for mta-sts.<domain>",
-        ),
-        ("tls_other", "any other TLS failure"),
-        (
-            "http_status",
-            "an HTTP status other than 200 (and not a redirect)",
-        ),
-        ("redirect", "a 3xx redirect, which MUST NOT be followed"),
-        ("too_large", "the body exceeded the size cap"),
-        (
-            "io",
-            "the connection broke or the HTTP response was malformed",
-        ),
-    ],
-};
-
-/// `domains.sts_mode`: the policy's `mode` (RFC 8461 §3.2).
-pub const STS_MODE: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "sts_mode",
-    values: &[
-        (
-            "enforce",
-            "senders must not deliver to MX hosts that fail validation",
-        ),
-        (
-            "testing",
-            "senders deliver anyway and report failures (TLS-RPT)",
-        ),
-        ("none", "the domain withdraws its policy"),
-    ],
-};
-
-/// `domains.sts_delivery`: would an MTA-STS-enforcing sender deliver (RFC 8461 §5)?
-pub const STS_DELIVERY: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "sts_delivery",
-    values: &[
-        (
-            "no_policy",
-            "no valid policy in enforce or testing mode applies",
-        ),
-        (
-            "ok",
-            "at least one MX matches a pattern, offers STARTTLS and has a valid certificate",
-        ),
-        (
-            "would_fail",
-            "no MX qualifies: an enforcing sender would not deliver",
-        ),
-        (
-            "untested",
-            "a policy exists but the MX hosts could not be tested",
-        ),
-    ],
-};
-
-/// `domains.tlsrpt_record`: the `_smtp._tls` TXT record (RFC 8460 §3).
-pub const TLSRPT_RECORD: Vocabulary = Vocabulary {
-    table: "domains",
-    column: "tlsrpt_record",
-    values: &[
-        ("none", "no TXT record beginning with v=TLSRPTv1"),
-        (
-            "valid",
-            "exactly one v=TLSRPTv1 record, syntactically valid",
-        ),
-        (
-            "invalid",
-            "exactly one v=TLSRPTv1 record, but invalid (e.g. no usable rua)",
-        ),
-        ("multiple", "more than one v=TLSRPTv1 record"),
-        ("dns_error", "the TXT lookup failed (SERVFAIL, timeout, …)"),
-    ],
-};
-
-/// The status columns of this table.
-pub const VOCABULARIES: &[&Vocabulary] = &[
-    &DNS_STATUS,
-    &STARTTLS,
-    &CERT_VALID,
-    &STS_RECORD,
-    &STS_POLICY,
-    &STS_FETCH_ERROR,
-    &STS_MODE,
-    &STS_DELIVERY,
-    &TLSRPT_RECORD,
-];
+/// `domains.dns_status`: [`mxscan_model::DnsStatus`].
+pub static DNS_STATUS: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "dns_status"));
+/// `domains.starttls`: [`mxscan_model::Coverage`] over MX hosts that answered SMTP.
+pub static STARTTLS: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "starttls"));
+/// `domains.cert_valid`: [`mxscan_model::Coverage`] over MX hosts that completed TLS.
+pub static CERT_VALID: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "cert_valid"));
+/// `domains.sts_record`: [`mxscan_model::TxtStatus`].
+pub static STS_RECORD: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "sts_record"));
+/// `domains.sts_policy`: [`mxscan_model::PolicyStatus`].
+pub static STS_POLICY: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "sts_policy"));
+/// `domains.sts_fetch_error`: [`mxscan_model::FetchError`].
+pub static STS_FETCH_ERROR: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "sts_fetch_error"));
+/// `domains.sts_mode`: [`mxscan_model::Mode`].
+pub static STS_MODE: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "sts_mode"));
+/// `domains.sts_delivery`: [`mxscan_model::Delivery`].
+pub static STS_DELIVERY: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "sts_delivery"));
+/// `domains.tlsrpt_record`: [`mxscan_model::TxtStatus`].
+pub static TLSRPT_RECORD: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("domains", "tlsrpt_record"));
 
 /// The Arrow schema of `domains`.
 pub fn schema() -> SchemaRef {
@@ -275,21 +82,8 @@ impl TableRow for DomainRow {
     const TABLE: Table = Table::Domains;
 
     fn validate(&self) -> Result<()> {
-        check_domain("domains", "domain", &self.domain)?;
-        DNS_STATUS.check(self.dns_status)?;
-        STARTTLS.check(self.starttls)?;
-        CERT_VALID.check(self.cert_valid)?;
-        STS_RECORD.check(self.sts_record)?;
-        STS_POLICY.check(self.sts_policy)?;
-        if let Some(v) = self.sts_fetch_error {
-            STS_FETCH_ERROR.check(v)?;
-        }
-        if let Some(v) = self.sts_mode {
-            STS_MODE.check(v)?;
-        }
-        STS_DELIVERY.check(self.sts_delivery)?;
-        TLSRPT_RECORD.check(self.tlsrpt_record)?;
-        Ok(())
+        // Status columns are enums: only the names need checking.
+        check_domain("domains", "domain", &self.domain)
     }
 
     fn to_batch(rows: &[Self]) -> Result<RecordBatch> {
@@ -298,33 +92,30 @@ impl TableRow for DomainRow {
         }
         let s = |f: fn(&DomainRow) -> &str| arrays::utf8(rows.iter().map(f));
         let l = |f: fn(&DomainRow) -> &[String]| arrays::list_utf8(rows.iter().map(f));
-        let d = |voc: &Vocabulary, f: fn(&DomainRow) -> Option<&str>| {
-            arrays::dict(voc, rows.iter().map(f))
-        };
         let cols = vec![
             s(|r| &r.survey_id),
             arrays::prim::<UInt64Type>(rows.iter().map(|r| r.rank)),
             s(|r| &r.domain),
-            d(&DNS_STATUS, |r| Some(r.dns_status))?,
+            arrays::dict(&DNS_STATUS, rows.iter().map(|r| Some(r.dns_status)))?,
             arrays::bools(rows.iter().map(|r| Some(r.null_mx))),
             arrays::bools(rows.iter().map(|r| Some(r.implicit_mx))),
             l(|r| &r.mx_hosts),
             l(|r| &r.mx_unresolved),
-            d(&STARTTLS, |r| Some(r.starttls))?,
-            d(&CERT_VALID, |r| Some(r.cert_valid))?,
-            d(&STS_RECORD, |r| Some(r.sts_record))?,
+            arrays::dict(&STARTTLS, rows.iter().map(|r| Some(r.starttls)))?,
+            arrays::dict(&CERT_VALID, rows.iter().map(|r| Some(r.cert_valid)))?,
+            arrays::dict(&STS_RECORD, rows.iter().map(|r| Some(r.sts_record)))?,
             arrays::utf8_opt(rows.iter().map(|r| r.sts_id.as_deref())),
-            d(&STS_POLICY, |r| Some(r.sts_policy))?,
-            d(&STS_FETCH_ERROR, |r| r.sts_fetch_error)?,
+            arrays::dict(&STS_POLICY, rows.iter().map(|r| Some(r.sts_policy)))?,
+            arrays::dict(&STS_FETCH_ERROR, rows.iter().map(|r| r.sts_fetch_error))?,
             arrays::prim::<Int32Type>(rows.iter().map(|r| r.sts_http_status)),
             arrays::utf8_opt(rows.iter().map(|r| r.sts_content_type.as_deref())),
-            d(&STS_MODE, |r| r.sts_mode)?,
+            arrays::dict(&STS_MODE, rows.iter().map(|r| r.sts_mode))?,
             arrays::prim::<Int64Type>(rows.iter().map(|r| r.sts_max_age)),
             l(|r| &r.sts_mx),
             l(|r| &r.sts_deviations),
             l(|r| &r.sts_mx_unmatched),
-            d(&STS_DELIVERY, |r| Some(r.sts_delivery))?,
-            d(&TLSRPT_RECORD, |r| Some(r.tlsrpt_record))?,
+            arrays::dict(&STS_DELIVERY, rows.iter().map(|r| Some(r.sts_delivery)))?,
+            arrays::dict(&TLSRPT_RECORD, rows.iter().map(|r| Some(r.tlsrpt_record)))?,
             l(|r| &r.tlsrpt_rua),
             l(|r| &r.tlsrpt_deviations),
             arrays::prim::<UInt32Type>(rows.iter().map(|r| Some(r.elapsed_ms))),

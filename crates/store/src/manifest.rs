@@ -1,4 +1,4 @@
-//! `survey.json`, the survey manifest (SCHEMA.md "survey.json").
+//! `survey.json`, the survey manifest (docs/schema.md "survey.json").
 //!
 //! Fields of the contract: `schema_version`, `survey_id`, `status` (running | partial |
 //! complete), `started_at`, `finished_at`, `mxscan_version`, `input` {`path`, `sha256`,

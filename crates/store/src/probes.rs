@@ -1,9 +1,9 @@
-//! The `probes` table: one row per SMTP probe, one probe per MX address (SCHEMA.md "probes").
+//! The `probes` table: one row per SMTP probe, one probe per MX address (docs/schema.md "probes").
 //!
 //! Added columns: `ehlo_keywords_tls`, `starttls_sample` (at most [`STARTTLS_SAMPLE_MAX`]
 //! bytes), `greeting_ms`, `ehlo_ms`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, UInt16Type, UInt32Type};
@@ -17,67 +17,8 @@ use crate::vocab::Vocabulary;
 /// Longest `starttls_sample` the writer accepts.
 pub const STARTTLS_SAMPLE_MAX: usize = 256;
 
-/// `probes.status`: how far the SMTP conversation got (RFC 5321, RFC 3207). Also the
-/// vocabulary of `mx.smtp_status`.
-pub const STATUS: Vocabulary = Vocabulary {
-    table: "probes",
-    column: "status",
-    values: &[
-        (
-            "ok",
-            "greeting, EHLO, STARTTLS and the TLS handshake succeeded",
-        ),
-        (
-            "blocked",
-            "the address is on the blocklist: never contacted",
-        ),
-        (
-            "connect_refused",
-            "the TCP connection was refused (RST) or unreachable",
-        ),
-        (
-            "connect_timeout",
-            "the TCP connection did not complete in time",
-        ),
-        (
-            "greeting_timeout",
-            "connected, but no complete greeting arrived in time",
-        ),
-        (
-            "greeting_421",
-            "the greeting was 421: busy / rate limited, try later (RFC 5321 §4.2)",
-        ),
-        (
-            "greeting_rejected",
-            "the greeting was 554 or another non-220 code",
-        ),
-        ("ehlo_rejected", "EHLO was answered with an error code"),
-        (
-            "no_starttls",
-            "EHLO succeeded but did not advertise STARTTLS",
-        ),
-        (
-            "starttls_rejected",
-            "STARTTLS was answered with something other than 220 (e.g. 454)",
-        ),
-        ("tls_failed", "the TLS handshake failed (see tls_error)"),
-        (
-            "io_error",
-            "the connection broke (reset, EOF) mid-conversation",
-        ),
-        (
-            "protocol_error",
-            "the server sent something that is not SMTP (bad reply, oversized)",
-        ),
-        (
-            "timeout",
-            "a later step (EHLO, STARTTLS, handshake) exceeded its deadline",
-        ),
-    ],
-};
-
-/// The status columns of this table.
-pub const VOCABULARIES: &[&Vocabulary] = &[&STATUS];
+/// `probes.status`: how far the SMTP conversation got ([`mxscan_model::ProbeStatus`]).
+pub static STATUS: LazyLock<Vocabulary> = LazyLock::new(|| *Vocabulary::get("probes", "status"));
 
 /// The Arrow schema of `probes`.
 pub fn schema() -> SchemaRef {
@@ -116,7 +57,6 @@ impl TableRow for ProbeRow {
     const TABLE: Table = Table::Probes;
 
     fn validate(&self) -> Result<()> {
-        STATUS.check(self.status)?;
         if self.address.parse::<std::net::IpAddr>().is_err() {
             return Err(StoreError::InvalidRow {
                 table: "probes",

@@ -23,6 +23,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
+use mxscan_model::{
+    CertStatus, Coverage, Delivery, DnsStatus, HostStarttls, PolicyStatus, ProbeStatus, TxtStatus,
+    Vocab,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -40,9 +44,9 @@ pub struct Dist {
 }
 
 impl Dist {
-    fn add(&mut self, v: &str) {
+    fn add<V: Vocab>(&mut self, v: V) {
         self.denominator += 1;
-        *self.counts.entry(v.to_owned()).or_default() += 1;
+        *self.counts.entry(v.as_str().to_owned()).or_default() += 1;
     }
 
     /// Count of one value.
@@ -195,7 +199,7 @@ pub struct Summary {
 struct HostAgg {
     offered: bool,
     tested: bool,
-    cert: Option<(String, &'static str)>,
+    cert: Option<(String, CertStatus)>,
 }
 
 impl Summary {
@@ -248,12 +252,12 @@ impl Summary {
         for (name, h) in &hosts {
             *provider_hosts.entry(registrable_domain(name)).or_default() += 1;
             s.starttls_by_host.add(match (h.offered, h.tested) {
-                (true, _) => "offered",
-                (false, true) => "not_offered",
-                (false, false) => "untested",
+                (true, _) => HostStarttls::Offered,
+                (false, true) => HostStarttls::NotOffered,
+                (false, false) => HostStarttls::Untested,
             });
             if let Some((_, c)) = &h.cert {
-                s.cert_by_host.add(c);
+                s.cert_by_host.add(*c);
             }
         }
         s.providers.distinct = served.len() as u64;
@@ -274,9 +278,9 @@ impl Summary {
                 table: "probes",
                 batch: &b,
             };
-            for st in c.status(&crate::probes::STATUS)? {
+            for st in c.status::<ProbeStatus>(&crate::probes::STATUS)? {
                 s.hosts.probes += 1;
-                s.hosts.probed_addresses += u64::from(st != "blocked");
+                s.hosts.probed_addresses += u64::from(st != ProbeStatus::Blocked);
                 s.hosts.probe_status.add(st);
             }
             Ok(())
@@ -288,31 +292,31 @@ impl Summary {
         let t = &mut self.domains;
         t.written += 1;
         t.dns_status.add(d.dns_status);
-        t.resolved += u64::from(d.dns_status == "ok");
+        t.resolved += u64::from(d.dns_status == DnsStatus::Ok);
         t.null_mx += u64::from(d.null_mx);
         t.implicit_mx += u64::from(d.implicit_mx);
-        if d.starttls != "no_mx" {
+        if d.starttls != Coverage::NoMx {
             t.with_mail_hosts += 1;
             self.starttls_by_domain.add(d.starttls);
             self.cert_by_domain.add(d.cert_valid);
         }
         let sts = &mut self.mta_sts;
         sts.record.add(d.sts_record);
-        if d.sts_record == "valid" {
+        if d.sts_record == TxtStatus::Valid {
             sts.policy.add(d.sts_policy);
         }
         if let Some(e) = d.sts_fetch_error {
             sts.fetch_error.add(e);
         }
-        if d.sts_policy == "ok"
+        if d.sts_policy == PolicyStatus::Ok
             && let Some(m) = d.sts_mode
         {
             sts.mode.add(m);
         }
-        if d.sts_delivery != "no_policy" {
+        if d.sts_delivery != Delivery::NoPolicy {
             sts.delivery.add(d.sts_delivery);
         }
-        sts.would_fail += u64::from(d.sts_delivery == "would_fail");
+        sts.would_fail += u64::from(d.sts_delivery == Delivery::WouldFail);
         if !d.sts_deviations.is_empty() {
             sts.with_deviations += 1;
             for dev in d.sts_deviations.iter().collect::<HashSet<_>>() {
@@ -448,7 +452,7 @@ const RENDER_PROVIDERS: usize = 15;
 struct DomainGroup {
     domain: String,
     providers: BTreeSet<String>,
-    certs: BTreeSet<&'static str>,
+    certs: BTreeSet<CertStatus>,
 }
 
 impl DomainGroup {
@@ -464,7 +468,7 @@ impl DomainGroup {
             let d = &mut s.cert_problems_by_domain;
             d.denominator += 1;
             for c in std::mem::take(&mut self.certs) {
-                *d.counts.entry(c.to_owned()).or_default() += 1;
+                *d.counts.entry(c.as_str().to_owned()).or_default() += 1;
             }
         }
         self.domain.clear();

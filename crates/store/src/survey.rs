@@ -1,6 +1,6 @@
 //! Survey ids, the directory layout, and resuming a partial survey.
 //!
-//! Layout (SCHEMA.md "Layout"): `ROOT/survey=<id>/` holding `survey.json` and one directory
+//! Layout (docs/schema.md "Layout"): `ROOT/survey=<id>/` holding `survey.json` and one directory
 //! per table with `part-NNNNN.parquet` files. The id is the UTC start time
 //! `YYYY-MM-DDTHHMMZ` (e.g. `2026-11-22T1000Z`); if that directory exists, the seconds are
 //! added (`2026-11-22T100005Z`), then a suffix (`2026-11-22T100005Z-2`, `-3`, …). An
@@ -302,7 +302,7 @@ fn count_statuses(dir: &Path, index: &mut ResumeIndex) -> Result<()> {
                 for i in 0..s.len() {
                     if s.is_valid(i) {
                         let v = voc.check(s.value(i))?;
-                        crate::rows::bump(&mut index.counts, voc, Some(v));
+                        crate::rows::bump_word(&mut index.counts, voc, Some(v));
                     }
                 }
             }

@@ -1,9 +1,13 @@
-//! Closed vocabularies of the status columns (SCHEMA.md "status vocabularies are fixed").
-//!
-//! Each status column's vocabulary is a `pub const` [`Vocabulary`] in its table module
-//! (`domains::DNS_STATUS`, `probes::STATUS`, …), value by value with a one-line meaning, so
-//! user documentation can be generated from the code ([`all`] lists them). Adding a value is a
-//! schema change: add it here together with its documentation.
+//! The closed vocabularies of the status columns, as the store sees them: one
+//! [`Vocabulary`] per status column, generated from the model's enums
+//! ([`mxscan_model::STATUS_COLUMNS`]), so the Parquet dictionaries, the manifest's counts and
+//! the schema reference (docs/schema.md) cannot drift from the code that produces the
+//! values. Adding a value is a schema change: add it to the enum together with its
+//! documentation.
+
+use std::sync::LazyLock;
+
+use mxscan_model::{STATUS_COLUMNS, StatusColumn, Vocab};
 
 use crate::error::{Result, StoreError};
 
@@ -19,12 +23,20 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
-    /// The value as the `'static` string of the vocabulary, or `None` when it is not part of it.
-    pub fn get(&self, value: &str) -> Option<&'static str> {
-        self.values
-            .iter()
-            .find(|(v, _)| *v == value)
-            .map(|(v, _)| *v)
+    fn of(c: &StatusColumn) -> Vocabulary {
+        Vocabulary {
+            table: c.table,
+            column: c.column,
+            values: Box::leak((c.values)().into_boxed_slice()),
+        }
+    }
+
+    /// The vocabulary of `table.column`; panics for a column that has none (a bug).
+    pub fn get(table: &str, column: &str) -> &'static Vocabulary {
+        all()
+            .into_iter()
+            .find(|v| v.table == table && v.column == column)
+            .unwrap_or_else(|| panic!("{table}.{column} has no vocabulary"))
     }
 
     /// Position of `value` in the vocabulary (its dictionary key).
@@ -37,15 +49,6 @@ impl Vocabulary {
         self.index(value).is_some()
     }
 
-    /// `Ok(value)` when it belongs to the vocabulary, else a [`StoreError::Vocabulary`].
-    pub fn check(&self, value: &str) -> Result<&'static str> {
-        self.get(value).ok_or_else(|| StoreError::Vocabulary {
-            table: self.table,
-            column: self.column,
-            value: value.to_owned(),
-        })
-    }
-
     /// The values alone, in order.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.values.iter().map(|(v, _)| *v)
@@ -55,15 +58,34 @@ impl Vocabulary {
     pub fn key(&self) -> String {
         format!("{}.{}", self.table, self.column)
     }
+
+    /// `Ok(value)` when it belongs to the vocabulary, else a [`StoreError::Vocabulary`].
+    pub fn check(&self, value: &str) -> Result<&'static str> {
+        self.names()
+            .find(|v| *v == value)
+            .ok_or_else(|| StoreError::Vocabulary {
+                table: self.table,
+                column: self.column,
+                value: value.to_owned(),
+            })
+    }
+
+    /// `value` as the enum `V`, or a [`StoreError::Vocabulary`] naming this column.
+    pub fn parse<V: Vocab>(&self, value: &str) -> Result<V> {
+        V::parse(value).ok_or_else(|| StoreError::Vocabulary {
+            table: self.table,
+            column: self.column,
+            value: value.to_owned(),
+        })
+    }
 }
+
+static ALL: LazyLock<Vec<Vocabulary>> =
+    LazyLock::new(|| STATUS_COLUMNS.iter().map(Vocabulary::of).collect());
 
 /// Every vocabulary of every table, in table order.
 pub fn all() -> Vec<&'static Vocabulary> {
-    let mut v: Vec<&'static Vocabulary> = Vec::new();
-    v.extend(crate::domains::VOCABULARIES.iter().copied());
-    v.extend(crate::mx::VOCABULARIES.iter().copied());
-    v.extend(crate::probes::VOCABULARIES.iter().copied());
-    v
+    ALL.iter().collect()
 }
 
 /// Markdown reference of every vocabulary (one table per status column), for user docs.
@@ -85,25 +107,6 @@ pub fn markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
-
-    #[test]
-    fn vocabularies_are_snake_case_unique_documented_and_fit_int8_keys() {
-        for voc in all() {
-            let mut seen = HashSet::new();
-            assert!(voc.values.len() <= i8::MAX as usize, "{}", voc.key());
-            for (v, doc) in voc.values {
-                assert!(seen.insert(*v), "{}: duplicate {v}", voc.key());
-                assert!(!doc.trim().is_empty(), "{}: {v} undocumented", voc.key());
-                assert!(
-                    v.chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
-                    "{}: {v} is not snake_case",
-                    voc.key()
-                );
-            }
-        }
-    }
 
     #[test]
     fn markdown_lists_every_value() {
@@ -114,10 +117,13 @@ mod tests {
     }
 
     #[test]
-    fn check_rejects_outside_values() {
-        let voc = crate::domains::DNS_STATUS;
-        assert_eq!(voc.check("ok").unwrap(), "ok");
-        let err = voc.check("OK").unwrap_err();
+    fn parse_rejects_outside_values() {
+        let voc = Vocabulary::get("domains", "dns_status");
+        assert_eq!(
+            voc.parse::<mxscan_model::DnsStatus>("ok").unwrap(),
+            mxscan_model::DnsStatus::Ok
+        );
+        let err = voc.parse::<mxscan_model::DnsStatus>("OK").unwrap_err();
         assert!(err.to_string().contains("domains.dns_status"), "{err}");
     }
 }

@@ -202,8 +202,13 @@ async fn a_part_is_committed_after_its_maximum_age() {
     let (w, h) = SurveyWriter::spawn(&dir, SURVEY, opts).unwrap();
     drive(&w, SURVEY, 0..5, None, &mut HashSet::new()).await;
     let mut committed = false;
+    // The manifest is rewritten just after the renames of a commit: wait for both (a
+    // loaded machine showed the part a few milliseconds before the manifest).
     for _ in 0..200 {
-        if !reader::parts(&dir, Table::Domains).unwrap().is_empty() {
+        let manifest_rows = Manifest::load(&dir)
+            .ok()
+            .and_then(|m| m.rows.get("domains").copied());
+        if !reader::parts(&dir, Table::Domains).unwrap().is_empty() && manifest_rows.is_some() {
             committed = true;
             break;
         }

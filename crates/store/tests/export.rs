@@ -69,7 +69,7 @@ async fn csv_export_of_every_table() {
         .unwrap();
     let hosts: Vec<String> = serde_json::from_str(&rec[col("mx_hosts")]).unwrap();
     assert_eq!(hosts, d2.mx_hosts, "lists are JSON arrays");
-    assert_eq!(rec[col("dns_status")], d2.dns_status);
+    assert_eq!(rec[col("dns_status")], d2.dns_status.as_str());
     assert_eq!(rec[col("null_mx")], d2.null_mx.to_string());
     let d0 = records
         .iter()
@@ -113,7 +113,7 @@ async fn jsonl_export_types_values() {
             .find(|v| v["address"] == p.address.as_str())
             .unwrap();
         assert_eq!(v["port"], 25);
-        assert_eq!(v["status"], p.status);
+        assert_eq!(v["status"], p.status.as_str());
         assert_eq!(
             v["started_at"],
             p.started_at.to_rfc3339(),

@@ -1,5 +1,8 @@
 //! Summary numbers on a hand-made survey whose answers are known.
 
+use mxscan_model::{
+    Coverage, Delivery, DnsStatus, FetchError, Mode, PolicyStatus, ProbeStatus, TxtStatus,
+};
 use mxscan_store::summary::Summary;
 use mxscan_store::{DomainRow, MxRow, SurveyStatus, SurveyWriter, WriterOptions};
 
@@ -10,16 +13,16 @@ fn dom(name: &str) -> DomainRow {
         survey_id: S.into(),
         rank: None,
         domain: name.into(),
-        dns_status: "ok",
+        dns_status: DnsStatus::Ok,
         null_mx: false,
         implicit_mx: false,
         mx_hosts: vec![],
         mx_unresolved: vec![],
-        starttls: "all",
-        cert_valid: "all",
-        sts_record: "none",
+        starttls: Coverage::All,
+        cert_valid: Coverage::All,
+        sts_record: TxtStatus::None,
         sts_id: None,
-        sts_policy: "not_fetched",
+        sts_policy: PolicyStatus::NotFetched,
         sts_fetch_error: None,
         sts_http_status: None,
         sts_content_type: None,
@@ -28,8 +31,8 @@ fn dom(name: &str) -> DomainRow {
         sts_mx: vec![],
         sts_deviations: vec![],
         sts_mx_unmatched: vec![],
-        sts_delivery: "no_policy",
-        tlsrpt_record: "none",
+        sts_delivery: Delivery::NoPolicy,
+        tlsrpt_record: TxtStatus::None,
         tlsrpt_rua: vec![],
         tlsrpt_deviations: vec![],
         elapsed_ms: 1,
@@ -51,12 +54,12 @@ fn mx(
         address: address.into(),
         blocked: false,
         smtp_status: if starttls == Some(true) {
-            "ok"
+            ProbeStatus::Ok
         } else {
-            "no_starttls"
+            ProbeStatus::NoStarttls
         },
         starttls,
-        cert_status: cert,
+        cert_status: cert.map(|c| c.parse().unwrap()),
         sts_match: None,
         cert_matches_domain: None,
     }
@@ -69,11 +72,11 @@ async fn summary_of_a_known_survey() {
     let (w, h) = SurveyWriter::spawn(&dir, S, WriterOptions::default()).unwrap();
 
     let a = DomainRow {
-        sts_record: "valid",
-        sts_policy: "ok",
-        sts_mode: Some("enforce"),
-        sts_delivery: "ok",
-        tlsrpt_record: "valid",
+        sts_record: TxtStatus::Valid,
+        sts_policy: PolicyStatus::Ok,
+        sts_mode: Some(Mode::Enforce),
+        sts_delivery: Delivery::Ok,
+        tlsrpt_record: TxtStatus::Valid,
         tlsrpt_rua: vec!["mailto:r@a.example".into()],
         ..dom("a.example")
     };
@@ -90,11 +93,11 @@ async fn summary_of_a_known_survey() {
     .await
     .unwrap();
     let b = DomainRow {
-        starttls: "some",
-        cert_valid: "none",
-        sts_record: "valid",
-        sts_policy: "fetch_error",
-        sts_fetch_error: Some("tls_expired"),
+        starttls: Coverage::Some,
+        cert_valid: Coverage::None,
+        sts_record: TxtStatus::Valid,
+        sts_policy: PolicyStatus::FetchError,
+        sts_fetch_error: Some(FetchError::TlsExpired),
         ..dom("b.example")
     };
     w.domain(
@@ -113,17 +116,17 @@ async fn summary_of_a_known_survey() {
     .await
     .unwrap();
     let c = DomainRow {
-        dns_status: "nxdomain",
-        starttls: "no_mx",
-        cert_valid: "no_mx",
+        dns_status: DnsStatus::NxDomain,
+        starttls: Coverage::NoMx,
+        cert_valid: Coverage::NoMx,
         ..dom("c.example")
     };
     w.domain(c, vec![]).await.unwrap();
     let d = DomainRow {
-        sts_record: "valid",
-        sts_policy: "ok",
-        sts_mode: Some("enforce"),
-        sts_delivery: "would_fail",
+        sts_record: TxtStatus::Valid,
+        sts_policy: PolicyStatus::Ok,
+        sts_mode: Some(Mode::Enforce),
+        sts_delivery: Delivery::WouldFail,
         sts_deviations: vec!["mx_trailing_dot".into()],
         ..dom("d.example")
     };

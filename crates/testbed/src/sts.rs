@@ -5,6 +5,8 @@
 
 use std::net::Ipv4Addr;
 
+use mxscan_model::{Deviation, Mode, RecordStatus};
+
 use crate::behaviour::{CertDefect, CertNames, CertSpec, HttpResponse, HttpsSite};
 use crate::scenario::{StsScenario, TlsRptScenario};
 use crate::world::{WRONG_CERT_NAME, World};
@@ -72,34 +74,40 @@ pub fn tlsrpt_txt_records(domain: &str, tlsrpt: TlsRptScenario) -> Vec<Vec<Strin
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpectedRecord {
     /// none, valid, invalid, multiple (dns_error is decided by the DNS, not here).
-    pub status: &'static str,
+    pub status: RecordStatus,
     /// The `id=` (STS, valid only).
     pub id: Option<String>,
     /// The `rua=` URIs (TLS-RPT, valid only).
     pub rua: Vec<String>,
     /// Deviations, in the policy crate's vocabulary.
-    pub deviations: Vec<&'static str>,
+    pub deviations: Vec<Deviation>,
 }
 
 /// The expected reading of the `_mta-sts` records of a scenario (record published).
 pub fn expected_sts_record(world: &World, domain: &str, sts: StsScenario) -> ExpectedRecord {
-    let rec = |status, id: Option<String>, deviations: Vec<&'static str>| ExpectedRecord {
+    let rec = |status, id: Option<String>, deviations: Vec<Deviation>| ExpectedRecord {
         status,
         id,
         rua: Vec::new(),
         deviations,
     };
     match sts {
-        StsScenario::None | StsScenario::TxtServfail => rec("none", None, vec![]),
-        StsScenario::TxtBadId => rec("invalid", None, vec!["txt_invalid_id"]),
-        StsScenario::TxtMissingId => rec("invalid", None, vec!["txt_missing_id"]),
-        StsScenario::TxtMultiple => rec("multiple", None, vec!["txt_multiple_records"]),
-        StsScenario::TxtHuge => rec(
-            "valid",
-            Some(sts_id(world, domain)),
-            vec!["txt_stray_records"],
+        StsScenario::None | StsScenario::TxtServfail => rec(RecordStatus::None, None, vec![]),
+        StsScenario::TxtBadId => rec(RecordStatus::Invalid, None, vec![Deviation::TxtInvalidId]),
+        StsScenario::TxtMissingId => {
+            rec(RecordStatus::Invalid, None, vec![Deviation::TxtMissingId])
+        }
+        StsScenario::TxtMultiple => rec(
+            RecordStatus::Multiple,
+            None,
+            vec![Deviation::TxtMultipleRecords],
         ),
-        _ => rec("valid", Some(sts_id(world, domain)), vec![]),
+        StsScenario::TxtHuge => rec(
+            RecordStatus::Valid,
+            Some(sts_id(world, domain)),
+            vec![Deviation::TxtStrayRecords],
+        ),
+        _ => rec(RecordStatus::Valid, Some(sts_id(world, domain)), vec![]),
     }
 }
 
@@ -112,11 +120,14 @@ pub fn expected_tlsrpt_record(domain: &str, tlsrpt: TlsRptScenario) -> ExpectedR
         deviations: Vec::new(),
     };
     match tlsrpt {
-        TlsRptScenario::None | TlsRptScenario::Servfail => rec("none", vec![]),
-        TlsRptScenario::Mailto => rec("valid", vec![format!("mailto:tlsrpt@{domain}")]),
-        TlsRptScenario::Https => rec("valid", vec![format!("https://tlsrpt.{domain}/v1/report")]),
-        TlsRptScenario::NoRua | TlsRptScenario::BadScheme => rec("invalid", vec![]),
-        TlsRptScenario::Multiple => rec("multiple", vec![]),
+        TlsRptScenario::None | TlsRptScenario::Servfail => rec(RecordStatus::None, vec![]),
+        TlsRptScenario::Mailto => rec(RecordStatus::Valid, vec![format!("mailto:tlsrpt@{domain}")]),
+        TlsRptScenario::Https => rec(
+            RecordStatus::Valid,
+            vec![format!("https://tlsrpt.{domain}/v1/report")],
+        ),
+        TlsRptScenario::NoRua | TlsRptScenario::BadScheme => rec(RecordStatus::Invalid, vec![]),
+        TlsRptScenario::Multiple => rec(RecordStatus::Multiple, vec![]),
     }
 }
 
@@ -131,13 +142,13 @@ pub struct ExpectedPolicy {
     /// `version` value.
     pub version: Option<String>,
     /// `mode` value (enforce, testing, none).
-    pub mode: Option<&'static str>,
+    pub mode: Option<Mode>,
     /// `max_age` value.
     pub max_age: Option<u64>,
     /// Valid `mx` patterns, lowercased.
     pub mx: Vec<String>,
     /// Policy deviations, in the order the policy crate reports them.
-    pub deviations: Vec<&'static str>,
+    pub deviations: Vec<Deviation>,
 }
 
 /// A policy document: body, content type and the expected reading.
@@ -201,24 +212,24 @@ fn patterns(world: &World, domain: &str, wildcard: bool) -> Vec<String> {
 pub fn policy_doc(world: &World, domain: &str, sts: StsScenario) -> PolicyDoc {
     const PLAIN: &str = "text/plain";
     let version = Some("STSv1".to_owned());
-    let mut mode: Option<&'static str> = Some("enforce");
+    let mut mode = Some(Mode::Enforce);
     let mut mode_line = "enforce".to_owned();
     let mut max_age = Some(ENFORCE_MAX_AGE);
     let mut max_age_line = ENFORCE_MAX_AGE.to_string();
     let mut mx = patterns(world, domain, sts == StsScenario::Wildcard);
     let mut eol = "\r\n";
     let mut content_type = PLAIN;
-    let mut deviations: Vec<&'static str> = Vec::new();
+    let mut deviations: Vec<Deviation> = Vec::new();
     let mut valid = true;
     match sts {
         StsScenario::Testing => {
-            mode = Some("testing");
+            mode = Some(Mode::Testing);
             mode_line = "testing".into();
             max_age = Some(TESTING_MAX_AGE);
             max_age_line = TESTING_MAX_AGE.to_string();
         }
         StsScenario::ModeNone => {
-            mode = Some("none");
+            mode = Some(Mode::None);
             mode_line = "none".into();
             max_age = Some(TESTING_MAX_AGE);
             max_age_line = TESTING_MAX_AGE.to_string();
@@ -226,32 +237,32 @@ pub fn policy_doc(world: &World, domain: &str, sts: StsScenario) -> PolicyDoc {
         }
         StsScenario::PolicyLf => {
             eol = "\n";
-            deviations.push("lf_line_endings");
+            deviations.push(Deviation::LfLineEndings);
         }
         StsScenario::MxNotCovered => mx = vec![UNCOVERING_PATTERN.to_owned()],
         StsScenario::ContentTypeHtml => content_type = "text/html; charset=utf-8",
         StsScenario::PolicyMissingMx => {
             mx.clear();
             valid = false;
-            deviations.push("missing_mx");
+            deviations.push(Deviation::MissingMx);
         }
         StsScenario::PolicyBadMaxAge => {
             max_age = None;
             max_age_line = "1w".into();
             valid = false;
-            deviations.push("invalid_max_age");
+            deviations.push(Deviation::InvalidMaxAge);
         }
         StsScenario::PolicyUnknownMode => {
             mode = None;
             mode_line = "enforcing".into();
             valid = false;
-            deviations.push("unknown_mode");
+            deviations.push(Deviation::UnknownMode);
         }
         StsScenario::PolicyMaxAgeOutOfRange => {
             max_age = Some(31_557_601);
             max_age_line = "31557601".into();
             valid = false;
-            deviations.push("max_age_out_of_range");
+            deviations.push(Deviation::MaxAgeOutOfRange);
         }
         StsScenario::Html200 => {
             let body = format!(
@@ -267,12 +278,12 @@ pub fn policy_doc(world: &World, domain: &str, sts: StsScenario) -> PolicyDoc {
                     max_age: None,
                     mx: Vec::new(),
                     deviations: vec![
-                        "trailing_garbage",
-                        "html_body",
-                        "missing_version",
-                        "missing_mode",
-                        "missing_max_age",
-                        "missing_mx",
+                        Deviation::TrailingGarbage,
+                        Deviation::HtmlBody,
+                        Deviation::MissingVersion,
+                        Deviation::MissingMode,
+                        Deviation::MissingMaxAge,
+                        Deviation::MissingMx,
                     ],
                 },
             };

@@ -4,7 +4,7 @@
 //! answers from ([`World::query`]), asks the same [`Behaviours`] the servers ask for each
 //! address, and derives each column from those *behaviours* (not from scenario names), so
 //! truth and servers cannot drift apart. Column names and vocabularies are those of
-//! SCHEMA.md (domains and mx tables). Conventions shared with the scanner (fixed):
+//! docs/schema.md (domains and mx tables). Conventions shared with the scanner (fixed):
 //!
 //! * `dns_status` is about the domain's MX lookup and its A/AAAA fallback. A null MX
 //!   (RFC 7505) is `ok` + `null_mx` with no `mx_hosts` and no mx rows.
@@ -46,6 +46,10 @@
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
+use mxscan_model::{
+    CertStatus, Coverage, Delivery, Deviation, DnsStatus, FetchError, Mode, MxOutcome,
+    PolicyStatus, ProbeStatus, RecordStatus, TxtStatus, mx_outcome,
+};
 use serde::Serialize;
 
 use crate::addr::{self, AddrKind};
@@ -91,11 +95,11 @@ pub struct MxTruth {
     /// Never contacted (private address).
     pub blocked: bool,
     /// probes.status vocabulary.
-    pub smtp_status: &'static str,
+    pub smtp_status: ProbeStatus,
     /// STARTTLS advertised (null without an EHLO 250 reply).
     pub starttls: Option<bool>,
     /// Certificate verdict for this exchange name (null without a completed handshake).
-    pub cert_status: Option<&'static str>,
+    pub cert_status: Option<CertStatus>,
     /// Covered by the domain's policy patterns (null unless sts_policy = ok).
     pub sts_match: Option<bool>,
     /// Dedicated address shared by two names of the list (see module docs).
@@ -112,7 +116,7 @@ pub struct DomainTruth {
     /// Scenario names.
     pub scenario: ScenarioNames,
     /// ok, nxdomain, no_mail_host, servfail, refused, timeout, error.
-    pub dns_status: &'static str,
+    pub dns_status: DnsStatus,
     /// RFC 7505 null MX.
     pub null_mx: bool,
     /// Implicit MX.
@@ -122,33 +126,33 @@ pub struct DomainTruth {
     /// Exchanges that did not resolve.
     pub mx_unresolved: Vec<String>,
     /// all, some, none, untested, no_mx.
-    pub starttls: &'static str,
+    pub starttls: Coverage,
     /// all, some, none, untested, no_mx.
-    pub cert_valid: &'static str,
+    pub cert_valid: Coverage,
     /// none, valid, invalid, multiple, dns_error.
-    pub sts_record: &'static str,
+    pub sts_record: TxtStatus,
     /// The record's id (valid records only).
     pub sts_id: Option<String>,
     /// not_fetched, ok, fetch_error, invalid.
-    pub sts_policy: &'static str,
+    pub sts_policy: PolicyStatus,
     /// Fetch error vocabulary.
-    pub sts_fetch_error: Option<&'static str>,
+    pub sts_fetch_error: Option<FetchError>,
     /// HTTP status received.
     pub sts_http_status: Option<u16>,
     /// enforce, testing, none.
-    pub sts_mode: Option<&'static str>,
+    pub sts_mode: Option<Mode>,
     /// max_age.
     pub sts_max_age: Option<u64>,
     /// Policy patterns.
     pub sts_mx: Vec<String>,
     /// Record + policy + content-type deviations.
-    pub sts_deviations: Vec<&'static str>,
+    pub sts_deviations: Vec<Deviation>,
     /// Exchanges no pattern covers (sts_policy = ok only).
     pub sts_mx_unmatched: Vec<String>,
     /// no_policy, ok, would_fail, untested.
-    pub sts_delivery: &'static str,
+    pub sts_delivery: Delivery,
     /// none, valid, invalid, multiple, dns_error.
-    pub tlsrpt_record: &'static str,
+    pub tlsrpt_record: TxtStatus,
     /// rua URIs of a valid record.
     pub tlsrpt_rua: Vec<String>,
     /// mx rows.
@@ -169,28 +173,30 @@ pub fn name_matches(pattern: &str, host: &str) -> bool {
 }
 
 /// What a correct probe of `host` yields: `(smtp_status, starttls, certificate presented)`.
-pub fn expected_probe(host: &SmtpHost) -> (&'static str, Option<bool>, Option<&CertSpec>) {
+pub fn expected_probe(host: &SmtpHost) -> (ProbeStatus, Option<bool>, Option<&CertSpec>) {
     match &host.script {
-        SmtpScript::Reset => ("connect_refused", None, None),
-        SmtpScript::Tarpit => ("greeting_timeout", None, None),
-        SmtpScript::Greeting421 => ("greeting_421", None, None),
-        SmtpScript::Greeting554 => ("greeting_rejected", None, None),
+        SmtpScript::Reset => (ProbeStatus::ConnectRefused, None, None),
+        SmtpScript::Tarpit => (ProbeStatus::GreetingTimeout, None, None),
+        SmtpScript::Greeting421 => (ProbeStatus::Greeting421, None, None),
+        SmtpScript::Greeting554 => (ProbeStatus::GreetingRejected, None, None),
         SmtpScript::Conversation(c) => match c.ehlo {
-            EhloReply::Rejected => ("ehlo_rejected", None, None),
-            EhloReply::Drop => ("io_error", None, None),
+            EhloReply::Rejected => (ProbeStatus::EhloRejected, None, None),
+            EhloReply::Drop => (ProbeStatus::IoError, None, None),
             EhloReply::Ok { padding_bytes, .. } if padding_bytes >= REPLY_CAP_BYTES => {
-                ("protocol_error", None, None)
+                (ProbeStatus::ProtocolError, None, None)
             }
             EhloReply::Ok {
                 starttls: false, ..
-            } => ("no_starttls", Some(false), None),
+            } => (ProbeStatus::NoStarttls, Some(false), None),
             EhloReply::Ok { starttls: true, .. } => match c.starttls {
                 StarttlsReply::Unavailable454 | StarttlsReply::NotImplemented502 => {
-                    ("starttls_rejected", Some(true), None)
+                    (ProbeStatus::StarttlsRejected, Some(true), None)
                 }
                 StarttlsReply::Ready => match &c.tls {
-                    TlsBehaviour::Garbage | TlsBehaviour::Alert => ("tls_failed", Some(true), None),
-                    TlsBehaviour::Handshake(spec) => ("ok", Some(true), Some(spec)),
+                    TlsBehaviour::Garbage | TlsBehaviour::Alert => {
+                        (ProbeStatus::TlsFailed, Some(true), None)
+                    }
+                    TlsBehaviour::Handshake(spec) => (ProbeStatus::Ok, Some(true), Some(spec)),
                 },
             },
         },
@@ -199,29 +205,29 @@ pub fn expected_probe(host: &SmtpHost) -> (&'static str, Option<bool>, Option<&C
 
 /// The verdict for a certificate judged for `name`, the client having sent SNI `name`
 /// (precedence in the module docs).
-pub fn cert_verdict(spec: &CertSpec, name: &str) -> &'static str {
+pub fn cert_verdict(spec: &CertSpec, name: &str) -> CertStatus {
     match spec.defect {
-        CertDefect::SelfSigned => "self_signed",
-        CertDefect::UnknownIssuer => "untrusted_issuer",
-        CertDefect::IncompleteChain => "incomplete_chain",
-        CertDefect::Expired => "expired",
-        CertDefect::NotYetValid => "not_yet_valid",
+        CertDefect::SelfSigned => CertStatus::SelfSigned,
+        CertDefect::UnknownIssuer => CertStatus::UntrustedIssuer,
+        CertDefect::IncompleteChain => CertStatus::IncompleteChain,
+        CertDefect::Expired => CertStatus::Expired,
+        CertDefect::NotYetValid => CertStatus::NotYetValid,
         CertDefect::None => match &spec.names {
-            CertNames::Sni { .. } => "valid",
+            CertNames::Sni { .. } => CertStatus::Valid,
             CertNames::Fixed(names) => {
                 if names.iter().any(|n| name_matches(n, name)) {
-                    "valid"
+                    CertStatus::Valid
                 } else {
-                    "name_mismatch"
+                    CertStatus::NameMismatch
                 }
             }
         },
     }
 }
 
-fn aggregate(values: impl Iterator<Item = Option<bool>>, any_rows: bool) -> &'static str {
+fn aggregate(values: impl Iterator<Item = Option<bool>>, any_rows: bool) -> Coverage {
     if !any_rows {
-        return "no_mx";
+        return Coverage::NoMx;
     }
     let (mut yes, mut no) = (0, 0);
     for v in values.flatten() {
@@ -232,24 +238,24 @@ fn aggregate(values: impl Iterator<Item = Option<bool>>, any_rows: bool) -> &'st
         }
     }
     match (yes, no) {
-        (0, 0) => "untested",
-        (_, 0) => "all",
-        (0, _) => "none",
-        _ => "some",
+        (0, 0) => Coverage::Untested,
+        (_, 0) => Coverage::All,
+        (0, _) => Coverage::None,
+        _ => Coverage::Some,
     }
 }
 
 /// The fetch of a domain's policy, as a correct fetcher sees it.
 struct FetchTruth {
-    policy: &'static str,
-    error: Option<&'static str>,
+    policy: PolicyStatus,
+    error: Option<FetchError>,
     http_status: Option<u16>,
     doc: Option<sts::PolicyDoc>,
 }
 
-fn fetch_error(error: &'static str, http_status: Option<u16>) -> FetchTruth {
+fn fetch_error(error: FetchError, http_status: Option<u16>) -> FetchTruth {
     FetchTruth {
-        policy: "fetch_error",
+        policy: PolicyStatus::FetchError,
         error: Some(error),
         http_status,
         doc: None,
@@ -260,35 +266,39 @@ impl World {
     fn expected_fetch(&self, domain: &str, scenario: &DomainScenario) -> FetchTruth {
         let host = format!("mta-sts.{domain}");
         let addrs = match self.query(&host, QType::A) {
-            Lookup::NoReply => return fetch_error("dns", None),
+            Lookup::NoReply => return fetch_error(FetchError::Dns, None),
             l @ Lookup::Answer { .. } => l.addresses(),
         };
         let Some(addr) = addrs.first() else {
-            return fetch_error("dns", None);
+            return fetch_error(FetchError::Dns, None);
         };
         let (cert, response) = match self.https_site(*addr, Some(&host)) {
-            HttpsSite::Reset => return fetch_error("connect", None),
+            HttpsSite::Reset => return fetch_error(FetchError::Connect, None),
             HttpsSite::Serve { cert, response, .. } => (cert, response),
         };
         match cert_verdict(&cert, &host) {
-            "valid" => {}
-            "expired" => return fetch_error("tls_expired", None),
-            "name_mismatch" => return fetch_error("tls_name_mismatch", None),
-            "not_yet_valid" => return fetch_error("tls_other", None),
-            _ => return fetch_error("tls_untrusted", None),
+            CertStatus::Valid => {}
+            CertStatus::Expired => return fetch_error(FetchError::TlsExpired, None),
+            CertStatus::NameMismatch => return fetch_error(FetchError::TlsNameMismatch, None),
+            CertStatus::NotYetValid => return fetch_error(FetchError::TlsOther, None),
+            _ => return fetch_error(FetchError::TlsUntrusted, None),
         }
         match response {
-            HttpResponse::Status(code) => fetch_error("http_status", Some(code)),
-            HttpResponse::Redirect(_) => fetch_error("redirect", Some(301)),
-            HttpResponse::Slowloris => fetch_error("timeout", None),
+            HttpResponse::Status(code) => fetch_error(FetchError::HttpStatus, Some(code)),
+            HttpResponse::Redirect(_) => fetch_error(FetchError::Redirect, Some(301)),
+            HttpResponse::Slowloris => fetch_error(FetchError::Timeout, None),
             HttpResponse::Oversized(n) if n > POLICY_CAP_BYTES => {
-                fetch_error("too_large", Some(200))
+                fetch_error(FetchError::TooLarge, Some(200))
             }
-            HttpResponse::Oversized(_) => fetch_error("io", Some(200)),
+            HttpResponse::Oversized(_) => fetch_error(FetchError::Io, Some(200)),
             HttpResponse::Body { .. } => {
                 let doc = sts::policy_doc(self, domain, scenario.sts);
                 FetchTruth {
-                    policy: if doc.expected.valid { "ok" } else { "invalid" },
+                    policy: if doc.expected.valid {
+                        PolicyStatus::Ok
+                    } else {
+                        PolicyStatus::Invalid
+                    },
                     error: None,
                     http_status: Some(200),
                     doc: Some(doc),
@@ -320,7 +330,7 @@ impl World {
                 ..
             } => Err(()),
             Lookup::Answer { answers, .. } if answers.is_empty() => Ok(ExpectedRecord {
-                status: "none",
+                status: RecordStatus::None,
                 id: None,
                 rua: Vec::new(),
                 deviations: Vec::new(),
@@ -338,21 +348,21 @@ impl World {
         let shadowed = self.is_shadowed(domain);
 
         // MX lookup (RFC 5321 §5.1) and A/AAAA fallback.
-        let mut dns_status = "ok";
+        let mut dns_status = DnsStatus::Ok;
         let mut null_mx = false;
         let mut implicit_mx = false;
         let mut exchanges: Vec<(u16, String)> = Vec::new();
-        let fail = |l: &Lookup| -> Option<&'static str> {
+        let fail = |l: &Lookup| -> Option<DnsStatus> {
             match l {
-                Lookup::NoReply => Some("timeout"),
+                Lookup::NoReply => Some(DnsStatus::Timeout),
                 Lookup::Answer {
                     rcode: Rcode::ServFail,
                     ..
-                } => Some("servfail"),
+                } => Some(DnsStatus::ServFail),
                 Lookup::Answer {
                     rcode: Rcode::NxDomain,
                     ..
-                } => Some("nxdomain"),
+                } => Some(DnsStatus::NxDomain),
                 Lookup::Answer { .. } => None,
             }
         };
@@ -374,7 +384,7 @@ impl World {
                 if let Some(status) = fail(&a) {
                     dns_status = status;
                 } else if a.addresses().is_empty() {
-                    dns_status = "no_mail_host";
+                    dns_status = DnsStatus::NoMailHost;
                 } else {
                     implicit_mx = true;
                     exchanges.push((0, domain.to_owned()));
@@ -393,7 +403,7 @@ impl World {
             for a in addrs {
                 let blocked = !addr::is_served(a);
                 let (smtp_status, starttls, cert_status) = if blocked {
-                    ("blocked", None, None)
+                    (ProbeStatus::Blocked, None, None)
                 } else {
                     let host = self.smtp_host(a);
                     let (status, starttls, cert) = expected_probe(&host);
@@ -421,7 +431,9 @@ impl World {
         let any_rows = !mx_rows.is_empty();
         let starttls = aggregate(mx_rows.iter().map(|r| r.starttls), any_rows);
         let cert_valid = aggregate(
-            mx_rows.iter().map(|r| r.cert_status.map(|c| c == "valid")),
+            mx_rows
+                .iter()
+                .map(|r| r.cert_status.map(|c| c == CertStatus::Valid)),
             any_rows,
         );
 
@@ -441,9 +453,9 @@ impl World {
             mx_unresolved,
             starttls,
             cert_valid,
-            sts_record: "none",
+            sts_record: TxtStatus::None,
             sts_id: None,
-            sts_policy: "not_fetched",
+            sts_policy: PolicyStatus::NotFetched,
             sts_fetch_error: None,
             sts_http_status: None,
             sts_mode: None,
@@ -451,22 +463,22 @@ impl World {
             sts_mx: Vec::new(),
             sts_deviations: Vec::new(),
             sts_mx_unmatched: Vec::new(),
-            sts_delivery: "no_policy",
-            tlsrpt_record: "none",
+            sts_delivery: Delivery::NoPolicy,
+            tlsrpt_record: TxtStatus::None,
             tlsrpt_rua: Vec::new(),
             mx: mx_rows,
         };
         match self.txt_record(&format!("_mta-sts.{domain}"), || {
             sts::expected_sts_record(self, domain, sc.sts)
         }) {
-            Err(()) => t.sts_record = "dns_error",
+            Err(()) => t.sts_record = TxtStatus::DnsError,
             Ok(rec) => {
-                t.sts_record = rec.status;
+                t.sts_record = rec.status.into();
                 t.sts_id = rec.id;
                 t.sts_deviations = rec.deviations;
             }
         }
-        if t.sts_record == "valid" {
+        if t.sts_record == TxtStatus::Valid {
             let fetch = self.expected_fetch(domain, &sc);
             t.sts_policy = fetch.policy;
             t.sts_fetch_error = fetch.error;
@@ -485,7 +497,7 @@ impl World {
                         .eq_ignore_ascii_case("text/plain")
                 });
                 if !plain {
-                    t.sts_deviations.push("content_type_not_text_plain");
+                    t.sts_deviations.push(Deviation::ContentTypeNotTextPlain);
                 }
                 if e.valid {
                     let covered = |ex: &str| mxscan_policy::matches_any(&e.mx, ex);
@@ -498,20 +510,15 @@ impl World {
                     for row in &mut t.mx {
                         row.sts_match = Some(covered(&row.exchange));
                     }
-                    let outcomes: Vec<(&str, mxscan_policy::MxOutcome)> = t
-                        .mx
-                        .iter()
-                        .map(|r| {
-                            let o =
-                                mxscan_policy::mx_outcome(r.smtp_status, r.starttls, r.cert_status);
-                            (r.exchange.as_str(), o)
-                        })
-                        .collect();
-                    let mode = e
-                        .mode
-                        .and_then(|m| m.parse::<mxscan_policy::Mode>().ok())
-                        .unwrap_or(mxscan_policy::Mode::None);
-                    t.sts_delivery = mxscan_policy::delivery(mode, &e.mx, &outcomes).as_str();
+                    let outcomes: Vec<(&str, MxOutcome)> =
+                        t.mx.iter()
+                            .map(|r| {
+                                let o = mx_outcome(r.smtp_status, r.cert_status);
+                                (r.exchange.as_str(), o)
+                            })
+                            .collect();
+                    let mode = e.mode.unwrap_or(Mode::None);
+                    t.sts_delivery = mxscan_policy::delivery(mode, &e.mx, &outcomes);
                 }
             }
         }
@@ -520,9 +527,9 @@ impl World {
         match self.txt_record(&format!("_smtp._tls.{domain}"), || {
             sts::expected_tlsrpt_record(domain, sc.tlsrpt)
         }) {
-            Err(()) => t.tlsrpt_record = "dns_error",
+            Err(()) => t.tlsrpt_record = TxtStatus::DnsError,
             Ok(rec) => {
-                t.tlsrpt_record = rec.status;
+                t.tlsrpt_record = rec.status.into();
                 t.tlsrpt_rua = rec.rua;
             }
         }

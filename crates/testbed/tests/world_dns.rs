@@ -307,7 +307,7 @@ async fn answers_agree_with_truth_for_a_sample() {
         let m = udp(a, &format!("_smtp._tls.{d}"), RecordType::TXT, None)
             .await
             .expect("reply");
-        match t.tlsrpt_record {
+        match t.tlsrpt_record.as_str() {
             "none" => assert_eq!(m.metadata.response_code, ResponseCode::NXDomain),
             "dns_error" => assert_eq!(m.metadata.response_code, ResponseCode::ServFail),
             _ => assert!(!m.answers.is_empty()),

@@ -126,7 +126,7 @@ async fn every_class_reaches_the_stage_the_truth_expects() {
         let want = if want == "ok" || want == "tls_failed" {
             "tls"
         } else {
-            want
+            want.as_str()
         };
         assert_eq!(got, want, "{class}");
     }

@@ -6,16 +6,19 @@
 
 use std::collections::HashSet;
 
+use mxscan_model::{ProbeStatus, Vocab};
+
 use mxscan_store::{
     CertRow, DomainRow, MxRow, ProbeRow, ResumeIndex, SurveyWriter, TimestampMs, TimestampS,
     domains, mx, probes,
 };
 
-fn pick(voc: &mxscan_store::Vocabulary, i: usize) -> &'static str {
-    voc.values[i % voc.values.len()].0
+/// The `i`-th value (cyclically) of a column's vocabulary, as the column's enum.
+fn pick<V: Vocab>(voc: &mxscan_store::Vocabulary, i: usize) -> V {
+    V::parse(voc.values[i % voc.values.len()].0).expect("the vocabulary is the enum's")
 }
 
-fn opt_pick(voc: &mxscan_store::Vocabulary, i: usize) -> Option<&'static str> {
+fn opt_pick<V: Vocab>(voc: &mxscan_store::Vocabulary, i: usize) -> Option<V> {
     (i % 3 != 0).then(|| pick(voc, i))
 }
 
@@ -67,7 +70,7 @@ pub fn cert(survey: &str, k: usize) -> CertRow {
 /// Probe row for an address; its chain refers to two certificates.
 pub fn probe(survey: &str, address: &str) -> (ProbeRow, Vec<CertRow>) {
     let k = address.bytes().map(usize::from).sum::<usize>();
-    let status = pick(&probes::STATUS, k);
+    let status: ProbeStatus = pick(&probes::STATUS, k);
     let tls = status == "ok";
     let chain: Vec<CertRow> = if tls {
         vec![cert(survey, k % 17), cert(survey, 100)]

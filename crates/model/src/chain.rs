@@ -1,17 +1,16 @@
 //! What the engine remembers about a certificate chain after its probe: enough to judge it
 //! for any further MX name that points at the same address, without keeping the DER.
 //!
-//! "Probe once, judge many times" (DESIGN.md): an address is probed once per survey, but
+//! "Probe once, judge many times" (ARCHITECTURE.md): an address is probed once per survey, but
 //! every exchange name that resolves to it — possibly millions of domains for a provider —
 //! needs its own `cert_status`. Keeping every chain's DER until the survey ends would cost
 //! hundreds of megabytes at a million domains, so at probe time the chain is reduced to
 //! [`ChainFacts`]: the name-independent verdict (self-signed, untrusted, incomplete, expired,
-//! not yet valid — judged once by [`TrustStore::judge`]) and the leaf's dNSName SANs.
+//! not yet valid — judged once by `mxscan-pki`) and the leaf's dNSName SANs.
 //! Judging a name is then the RFC 6125 §6.4 match of the reference name against those SANs,
 //! implemented to give exactly webpki's answer (tested against it below).
 
-use mxscan_probe::cert::{CertStatus, TrustStore, parse_cert};
-use rustls_pki_types::{CertificateDer, UnixTime};
+use crate::CertStatus;
 
 /// The name-independent verdict and the names of one presented chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,43 +26,6 @@ pub struct ChainFacts {
 }
 
 impl ChainFacts {
-    /// Judge `chain` (leaf first, as presented) at `at` once, and keep what later names need.
-    pub fn judge(trust: &TrustStore, chain: &[CertificateDer<'_>], at: UnixTime) -> ChainFacts {
-        let Some(leaf) = chain.first() else {
-            return ChainFacts {
-                base: Some(CertStatus::Other),
-                sans: Box::default(),
-            };
-        };
-        let names: Vec<String> = parse_cert(leaf.as_ref())
-            .map(|info| {
-                info.san_dns
-                    .iter()
-                    .filter(|s| !s.contains('\n'))
-                    .map(|s| s.to_ascii_lowercase())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let sans: Box<str> = names.join("\n").into_boxed_str();
-        // A reference name the leaf certainly covers (if it covers anything), so that the
-        // verdict below can only be a name-independent failure or `valid`.
-        let probe_name = names
-            .iter()
-            .find_map(|s| {
-                let name = match s.strip_prefix("*.") {
-                    Some(rest) => format!("wildcard-probe.{rest}"),
-                    None => s.to_string(),
-                };
-                san_matches(&names, &name).then_some(name)
-            })
-            .unwrap_or_else(|| "no-san.invalid".to_string());
-        let base = match trust.judge(chain, &probe_name, at) {
-            CertStatus::Valid | CertStatus::NameMismatch => None,
-            other => Some(other),
-        };
-        ChainFacts { base, sans }
-    }
-
     /// Rebuild facts from [`ChainFacts::base`] and [`ChainFacts::joined_sans`].
     pub fn from_parts(base: Option<CertStatus>, joined_sans: Box<str>) -> ChainFacts {
         ChainFacts {
@@ -82,7 +44,7 @@ impl ChainFacts {
         &self.sans
     }
 
-    /// The `cert_status` of this chain for `name` (SCHEMA.md mx.cert_status).
+    /// The `cert_status` of this chain for `name` (`mx.cert_status`, docs/schema.md).
     pub fn status_for(&self, name: &str) -> CertStatus {
         match self.base {
             Some(status) => status,
@@ -155,53 +117,6 @@ mod tests {
         ];
         for (sans, name, want) in cases {
             assert_eq!(san_matches(sans, name), *want, "{sans:?} vs {name}");
-        }
-    }
-
-    /// `status_for` must give exactly what webpki says when the whole chain is judged for
-    /// that name, for every defect the testbed CA can mint and names that do and do not
-    /// match a multi-SAN leaf (exact, wildcard, case, trailing dot, too deep, apex).
-    #[test]
-    fn facts_agree_with_webpki_for_every_name() {
-        use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec};
-        let ca = mxscan_testbed::ca::Ca::new().unwrap();
-        let mut trust = TrustStore::empty();
-        trust.add_ca_der(ca.root_der()).unwrap();
-        let at = UnixTime::now();
-        let names = [
-            "mx.example.com",
-            "MX.Example.com.",
-            "mx2.example.com",
-            "a.mail.example.net",
-            "mail.example.net",
-            "b.a.mail.example.net",
-            "other.example",
-        ];
-        for defect in [
-            CertDefect::None,
-            CertDefect::Expired,
-            CertDefect::NotYetValid,
-            CertDefect::IncompleteChain,
-            CertDefect::SelfSigned,
-            CertDefect::UnknownIssuer,
-        ] {
-            let spec = CertSpec {
-                names: CertNames::Fixed(vec!["mx.example.com".into(), "*.mail.example.net".into()]),
-                defect,
-            };
-            let chain = ca.chain(&spec, None).unwrap().cert.clone();
-            let facts = ChainFacts::judge(&trust, &chain, at);
-            assert_eq!(
-                facts.sans().collect::<Vec<_>>(),
-                ["mx.example.com", "*.mail.example.net"]
-            );
-            for name in names {
-                assert_eq!(
-                    facts.status_for(name),
-                    trust.judge(&chain, name, at),
-                    "{defect:?} for {name}"
-                );
-            }
         }
     }
 }

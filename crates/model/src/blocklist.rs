@@ -28,7 +28,7 @@ use std::path::Path;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use crate::error::ProbeError;
+use crate::error::Error;
 
 /// Default blocked IPv4 ranges with their registry names (IANA IPv4 Special-Purpose Address
 /// Registry, RFC 6890 §2.2.2, plus multicast RFC 5771 and reserved RFC 1112 §4).
@@ -177,14 +177,14 @@ impl Blocklist {
     }
 
     /// Adds the user entries of a blocklist text (see [`parse_cidr_list`]).
-    pub fn block_text(mut self, text: &str, origin: &str) -> Result<Self, ProbeError> {
+    pub fn block_text(mut self, text: &str, origin: &str) -> Result<Self, Error> {
         self.user.extend(parse_cidr_list(text, origin)?);
         Ok(self)
     }
 
     /// Reads a `--blocklist FILE`: one CIDR or address per line, `#` comments.
-    pub fn block_file(self, path: &Path) -> Result<Self, ProbeError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProbeError::Io {
+    pub fn block_file(self, path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -192,8 +192,8 @@ impl Blocklist {
     }
 
     /// Adds an `--allow` value (CIDR or single address).
-    pub fn allow_str(self, value: &str) -> Result<Self, ProbeError> {
-        let net = parse_cidr(value).map_err(|reason| ProbeError::BadCidrLine {
+    pub fn allow_str(self, value: &str) -> Result<Self, Error> {
+        let net = parse_cidr(value).map_err(|reason| Error::BadCidrLine {
             origin: "--allow".into(),
             line: 1,
             text: value.trim().into(),
@@ -326,14 +326,14 @@ pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
 /// Parses a blocklist text: one CIDR or address per line; `#` starts a comment (whole line
 /// or trailing); blank lines are ignored. The first bad line is an error naming `origin`
 /// and its 1-based line number.
-pub fn parse_cidr_list(text: &str, origin: &str) -> Result<Vec<IpNet>, ProbeError> {
+pub fn parse_cidr_list(text: &str, origin: &str) -> Result<Vec<IpNet>, Error> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
             continue;
         }
-        let net = parse_cidr(line).map_err(|reason| ProbeError::BadCidrLine {
+        let net = parse_cidr(line).map_err(|reason| Error::BadCidrLine {
             origin: origin.to_string(),
             line: i + 1,
             text: line.to_string(),
@@ -488,7 +488,7 @@ mod tests {
         ];
         for (text, line) in cases {
             match parse_cidr_list(text, "bl.txt") {
-                Err(ProbeError::BadCidrLine {
+                Err(Error::BadCidrLine {
                     line: got, origin, ..
                 }) => {
                     assert_eq!(got, line, "{text:?}");
@@ -510,6 +510,6 @@ mod tests {
         assert!(bl.is_blocked(ip("93.184.216.34")));
         assert!(!bl.is_blocked(ip("93.184.217.34")));
         let missing = Blocklist::new().block_file(&dir.path().join("nope"));
-        assert!(matches!(missing, Err(ProbeError::Io { .. })));
+        assert!(matches!(missing, Err(Error::Io { .. })));
     }
 }

@@ -42,56 +42,9 @@ use sha2::{Digest, Sha256};
 use webpki::{EndEntityCert, KeyUsage};
 use x509_parser::prelude::*;
 
-use crate::error::ProbeError;
+use mxscan_model::{CertStatus, ChainFacts};
 
-/// The verdict for one (chain, name, time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CertStatus {
-    /// Chains to a trust anchor, within validity, valid for the name.
-    Valid,
-    /// Past `notAfter`.
-    Expired,
-    /// Before `notBefore`.
-    NotYetValid,
-    /// Not valid for the name.
-    NameMismatch,
-    /// No path to a trust anchor.
-    UntrustedIssuer,
-    /// Self-signed leaf.
-    SelfSigned,
-    /// Intermediate missing from the presented chain.
-    IncompleteChain,
-    /// Anything else (see module docs).
-    Other,
-}
-
-impl CertStatus {
-    /// The snake_case vocabulary word.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CertStatus::Valid => "valid",
-            CertStatus::Expired => "expired",
-            CertStatus::NotYetValid => "not_yet_valid",
-            CertStatus::NameMismatch => "name_mismatch",
-            CertStatus::UntrustedIssuer => "untrusted_issuer",
-            CertStatus::SelfSigned => "self_signed",
-            CertStatus::IncompleteChain => "incomplete_chain",
-            CertStatus::Other => "other",
-        }
-    }
-
-    /// Every value, for schema documentation and exhaustive tests.
-    pub const ALL: [CertStatus; 8] = [
-        CertStatus::Valid,
-        CertStatus::Expired,
-        CertStatus::NotYetValid,
-        CertStatus::NameMismatch,
-        CertStatus::UntrustedIssuer,
-        CertStatus::SelfSigned,
-        CertStatus::IncompleteChain,
-        CertStatus::Other,
-    ];
-}
+use crate::error::PkiError;
 
 /// Facts about one certificate (the `certs` table).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,7 +258,7 @@ impl std::fmt::Debug for TrustStore {
 impl TrustStore {
     /// webpki-roots (Mozilla) plus the certificates of the given PEM files (see
     /// [`TrustStore::add_pem`]).
-    pub fn new(extra_pem_files: &[PathBuf]) -> Result<Self, ProbeError> {
+    pub fn new(extra_pem_files: &[PathBuf]) -> Result<Self, PkiError> {
         let mut s = Self::empty();
         s.anchors
             .extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -342,8 +295,8 @@ impl TrustStore {
     }
 
     /// Reads a PEM file (see [`TrustStore::add_pem`]).
-    pub fn add_pem_file(&mut self, path: &Path) -> Result<(), ProbeError> {
-        let bytes = std::fs::read(path).map_err(|source| ProbeError::Io {
+    pub fn add_pem_file(&mut self, path: &Path) -> Result<(), PkiError> {
+        let bytes = std::fs::read(path).map_err(|source| PkiError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -353,8 +306,8 @@ impl TrustStore {
     /// Adds the CA certificates of a PEM text: self-signed CA certificates become trust
     /// anchors, other CA certificates join the pool of known intermediates. A certificate
     /// that is not a CA, an unparsable one, or a file without certificates is an error.
-    pub fn add_pem(&mut self, pem: &[u8], origin: &Path) -> Result<(), ProbeError> {
-        let err = |reason: String| ProbeError::TrustAnchor {
+    pub fn add_pem(&mut self, pem: &[u8], origin: &Path) -> Result<(), PkiError> {
+        let err = |reason: String| PkiError::TrustAnchor {
             path: origin.to_path_buf(),
             reason,
         };
@@ -420,6 +373,43 @@ impl TrustStore {
             c.0.insert(key, v);
         }
         v
+    }
+
+    /// Judge `chain` (leaf first, as presented) at `at` once, and keep what later names
+    /// need ("probe once, judge many times"): the name-independent verdict and the leaf's
+    /// dNSName SANs, lowercase. [`ChainFacts::status_for`] then gives exactly what
+    /// [`TrustStore::judge`] gives for any name (tested for every defect the testbed mints).
+    pub fn facts(&self, chain: &[CertificateDer<'_>], at: UnixTime) -> ChainFacts {
+        let Some(leaf) = chain.first() else {
+            return ChainFacts::from_parts(Some(CertStatus::Other), Box::default());
+        };
+        let names: Vec<String> = parse_cert(leaf.as_ref())
+            .map(|info| {
+                info.san_dns
+                    .iter()
+                    .filter(|s| !s.contains('\n'))
+                    .map(|s| s.to_ascii_lowercase())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let sans: Box<str> = names.join("\n").into_boxed_str();
+        // A reference name the leaf certainly covers (if it covers anything), so that the
+        // verdict below can only be a name-independent failure or `valid`.
+        let probe_name = names
+            .iter()
+            .find_map(|s| {
+                let name = match s.strip_prefix("*.") {
+                    Some(rest) => format!("wildcard-probe.{rest}"),
+                    None => s.to_string(),
+                };
+                mxscan_model::chain::san_matches(&names, &name).then_some(name)
+            })
+            .unwrap_or_else(|| "no-san.invalid".to_string());
+        let base = match self.judge(chain, &probe_name, at) {
+            CertStatus::Valid | CertStatus::NameMismatch => None,
+            other => Some(other),
+        };
+        ChainFacts::from_parts(base, sans)
     }
 
     fn verify(

@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the offline certificate judgement (issue 7).
 //!
-//! Run with `cargo bench -p mxscan-probe --bench cert_judge`. Every probe that completes TLS
+//! Run with `cargo bench -p mxscan-pki --bench cert_judge`. Every probe that completes TLS
 //! has its presented chain judged once (`TrustStore::judge`: RFC 5280 path validation with
 //! webpki, then the RFC 6125 §6.4 name match) and parsed for its `certs` row
 //! (`parse_cert`); the chains come from the testbed's CA (ECDSA P-256, root → intermediate
@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use mxscan_probe::cert::{TrustStore, parse_cert};
+use mxscan_pki::{TrustStore, parse_cert};
 use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec};
 use mxscan_testbed::ca::Ca;
 use rustls_pki_types::{CertificateDer, UnixTime};

@@ -1,0 +1,72 @@
+//! Offline certificate judgement for mxscan — pure, no sockets, no async runtime.
+//!
+//! Probes capture the chain a server presents without judging it; this crate decides, per
+//! name and at the survey's timestamp, what a WebPKI-validating sender would conclude
+//! (RFC 8461 §4.1, RFC 7817, RFC 6125), and extracts the facts of the `certs` table.
+//!
+//! - [`TrustStore`]: Mozilla's roots (webpki-roots) plus operator anchors and known
+//!   intermediates; [`TrustStore::judge`] gives a [`CertStatus`] for (chain, name, time),
+//!   [`TrustStore::facts`] reduces a chain to [`ChainFacts`] once per probe.
+//! - [`parse_cert`]: subject, issuer, SANs, validity, key and signature algorithm.
+
+#![forbid(unsafe_code)]
+
+pub mod cert;
+mod error;
+
+pub use cert::{CertInfo, TrustStore, matches_name, parse_cert, sha256_hex};
+pub use error::PkiError;
+pub use mxscan_model::{CertStatus, ChainFacts};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::UnixTime;
+
+    /// `status_for` must give exactly what webpki says when the whole chain is judged for
+    /// that name, for every defect the testbed CA can mint and names that do and do not
+    /// match a multi-SAN leaf (exact, wildcard, case, trailing dot, too deep, apex).
+    #[test]
+    fn facts_agree_with_webpki_for_every_name() {
+        use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec};
+        let ca = mxscan_testbed::ca::Ca::new().unwrap();
+        let mut trust = TrustStore::empty();
+        trust.add_ca_der(ca.root_der()).unwrap();
+        let at = UnixTime::now();
+        let names = [
+            "mx.example.com",
+            "MX.Example.com.",
+            "mx2.example.com",
+            "a.mail.example.net",
+            "mail.example.net",
+            "b.a.mail.example.net",
+            "other.example",
+        ];
+        for defect in [
+            CertDefect::None,
+            CertDefect::Expired,
+            CertDefect::NotYetValid,
+            CertDefect::IncompleteChain,
+            CertDefect::SelfSigned,
+            CertDefect::UnknownIssuer,
+        ] {
+            let spec = CertSpec {
+                names: CertNames::Fixed(vec!["mx.example.com".into(), "*.mail.example.net".into()]),
+                defect,
+            };
+            let chain = ca.chain(&spec, None).unwrap().cert.clone();
+            let facts = trust.facts(&chain, at);
+            assert_eq!(
+                facts.sans().collect::<Vec<_>>(),
+                ["mx.example.com", "*.mail.example.net"]
+            );
+            for name in names {
+                assert_eq!(
+                    facts.status_for(name),
+                    trust.judge(&chain, name, at),
+                    "{defect:?} for {name}"
+                );
+            }
+        }
+    }
+}
