@@ -2,6 +2,7 @@
 //! every domain that points there), MTA-STS policy fetches and evaluation, under the
 //! politeness limits of ARCHITECTURE.md ("Politeness"), and hands rows to the store.
 
+pub mod check;
 pub mod evaluate;
 pub mod plan;
 pub mod politeness;

@@ -9,8 +9,9 @@ use crate::{
     TxtStatus,
 };
 
-/// One row of `domains`: the verdicts for one input domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One row of `domains`: the verdicts for one input domain. Serializes to an object keyed
+/// by the column names (`mxscan check --json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DomainRow {
     /// Survey id.
     pub survey_id: String,
@@ -67,7 +68,7 @@ pub struct DomainRow {
 }
 
 /// One row of `mx`: one (domain, exchange, address) with the verdicts for that name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MxRow {
     /// Survey id.
     pub survey_id: String,
