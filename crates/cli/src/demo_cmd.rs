@@ -12,18 +12,21 @@
 //! in place, saying that the blocklist is then the only guard (the private-address MX records
 //! stay blocked by default: only 127.0.0.0/8 is allowed).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Parser};
+use clap::Args;
+use mxscan_engine::config::{DnsSection, PolitenessSection, ScanConfig, TimeoutSection};
+use mxscan_engine::survey::{Output, Plan, Source};
 use mxscan_testbed::profile::{LatencyConfig, Profile};
 use mxscan_testbed::world::WorldConfig;
 use mxscan_testbed::{Testbed, TestbedConfig};
 
 use crate::UsageError;
-use crate::scan_cmd::{self, ScanArgs};
+use crate::scan_cmd::{self, Progress};
 
 /// Environment variable set inside the network namespace (by this command and by
 /// `scripts/sandbox.sh`).
@@ -64,29 +67,57 @@ pub struct DemoArgs {
     pub no_sandbox: bool,
 }
 
-/// The demo's politeness: the structure of the defaults (one connection at a time per
-/// address, intervals per address and per /24, a global rate), with the numbers shrunk because
-/// every address is loopback.
-const DEMO_POLITENESS: &[(&str, &str)] = &[
-    ("--per-ip-interval", "0.05"),
-    ("--per-prefix-interval", "0.001"),
-    ("--rate", "5000"),
-    ("--concurrency", "500"),
-    ("--dns-rate", "20000"),
-];
+/// Where the demo's testbed listens, and where its files go.
+#[derive(Debug, Clone)]
+struct DemoBed {
+    dns: SocketAddr,
+    ca: PathBuf,
+    smtp_port: u16,
+    https_port: u16,
+    surveys: PathBuf,
+}
 
-/// Short deadlines so the simulated tarpits, slow greeters and silent hosts cost seconds.
-const DEMO_DEADLINES: &[(&str, &str)] = &[
-    ("--connect-timeout", "3"),
-    ("--greeting-timeout", "5"),
-    ("--command-timeout", "5"),
-    ("--tls-timeout", "5"),
-    ("--probe-timeout", "15"),
-    ("--fetch-timeout", "10"),
-    ("--dns-timeout", "1"),
-    ("--dns-attempts", "2"),
-    ("--grace", "5"),
-];
+/// The demo's scan: the testbed's resolver, CA and ports, loopback allowed (never
+/// `allow_private`), and
+/// - the demo's politeness: the structure of the defaults (one connection at a time per
+///   address, intervals per address and per /24, a global rate), with the numbers shrunk
+///   because every address is loopback;
+/// - short deadlines so the simulated tarpits, slow greeters and silent hosts cost seconds.
+fn demo_config(bed: &DemoBed) -> ScanConfig {
+    let defaults = ScanConfig::default();
+    ScanConfig {
+        out: bed.surveys.clone(),
+        ehlo_name: "mxscan-demo.invalid".into(),
+        trust_anchors: vec![bed.ca.clone()],
+        smtp_port: bed.smtp_port,
+        https_port: bed.https_port,
+        grace: 5.0,
+        dns: DnsSection {
+            resolvers: vec![bed.dns.to_string()],
+            rate: 20000.0,
+            timeout: 1.0,
+            attempts: 2,
+            ..defaults.dns.clone()
+        },
+        politeness: PolitenessSection {
+            allow: vec!["127.0.0.0/8".into()],
+            per_ip_interval: 0.05,
+            per_prefix_interval: 0.001,
+            rate: 5000.0,
+            concurrency: 500,
+            ..defaults.politeness.clone()
+        },
+        timeouts: TimeoutSection {
+            connect: 3.0,
+            greeting: 5.0,
+            command: 5.0,
+            tls: 5.0,
+            probe: 15.0,
+            fetch: 10.0,
+        },
+        ..defaults
+    }
+}
 
 /// How this process relates to the network sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,24 +197,6 @@ fn reexec_in_namespace() -> anyhow::Result<Option<i32>> {
     Ok(None)
 }
 
-fn flags(pairs: &[(&str, &str)]) -> impl Iterator<Item = String> {
-    pairs
-        .iter()
-        .flat_map(|(k, v)| [(*k).to_string(), (*v).to_string()])
-}
-
-/// Parse scan arguments as `mxscan scan ARGS` would (defaults included).
-fn scan_args(argv: Vec<String>) -> anyhow::Result<ScanArgs> {
-    #[derive(Debug, Parser)]
-    struct Wrap {
-        #[command(flatten)]
-        scan: ScanArgs,
-    }
-    let w = Wrap::try_parse_from(std::iter::once("scan".to_string()).chain(argv))
-        .map_err(|e| anyhow::anyhow!("demo scan arguments: {e}"))?;
-    Ok(w.scan)
-}
-
 fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
@@ -196,7 +209,40 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// What the demo's politeness and deadlines are, next to the real defaults.
+fn notes(demo: &ScanConfig, real: &ScanConfig) -> String {
+    let (p, r) = (&demo.politeness, &real.politeness);
+    let (t, rt) = (&demo.timeouts, &real.timeouts);
+    format!(
+        "  politeness: one connection at a time per address, {} s between connections to one address and\n              \
+         {} s per /24 (real defaults: {} s and {} s, {} connections/s) — every address here is loopback\n\
+         \x20 deadlines:  greeting {} s, reply {} s, TLS {} s, probe {} s, policy fetch {} s, DNS {} s x {} so the\n              \
+         simulated tarpits and silent hosts cost seconds (real defaults: {}/{}/{}/{}/{} s, DNS {} s x {})\n",
+        p.per_ip_interval,
+        p.per_prefix_interval,
+        r.per_ip_interval,
+        r.per_prefix_interval,
+        r.rate,
+        t.greeting,
+        t.command,
+        t.tls,
+        t.probe,
+        t.fetch,
+        demo.dns.timeout,
+        demo.dns.attempts,
+        rt.greeting,
+        rt.command,
+        rt.tls,
+        rt.probe,
+        rt.fetch,
+        real.dns.timeout,
+        real.dns.attempts,
+    )
+}
+
 async fn demo(args: DemoArgs, sandbox: Sandbox) -> anyhow::Result<i32> {
+    // `auto`: bars on a terminal, a status line every 10 s otherwise (as `scan`).
+    let progress = Progress::parse(&args.progress)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let out = std::fs::canonicalize(&args.out).unwrap_or(args.out.clone());
@@ -243,41 +289,25 @@ async fn demo(args: DemoArgs, sandbox: Sandbox) -> anyhow::Result<i32> {
              private-address MX records (10.x, 192.168.x, 172.16.x) stay blocked by default"
         ),
     }
-    eprintln!(
-        "  politeness: one connection at a time per address, 0.05 s between connections to one address and\n              \
-         0.001 s per /24 (real defaults: 1 s and 0.1 s, 100 connections/s) — every address here is loopback"
-    );
-    eprintln!(
-        "  deadlines:  greeting 5 s, reply 5 s, TLS 5 s, probe 15 s, policy fetch 10 s, DNS 1 s x 2 so the\n              \
-         simulated tarpits and silent hosts cost seconds (real defaults: 30/30/20/90/60 s, DNS 5 s x 3)\n"
-    );
+    let config = demo_config(&DemoBed {
+        dns: testbed.dns_addr(),
+        ca: ca.clone(),
+        smtp_port: testbed.smtp_port(),
+        https_port: testbed.https_port(),
+        surveys: out.join("surveys"),
+    });
+    eprintln!("{}", notes(&config, &ScanConfig::default()));
 
-    // 2. The scan, through the same path as `mxscan scan`.
-    // `auto`: bars on a terminal, a status line every 10 s otherwise (as `scan`).
-    let progress = args.progress.as_str();
-    let mut argv: Vec<String> = vec![
-        "--resolver".into(),
-        testbed.dns_addr().to_string(),
-        "--trust-anchor".into(),
-        ca.display().to_string(),
-        "--allow".into(),
-        "127.0.0.0/8".into(),
-        "--smtp-port".into(),
-        testbed.smtp_port().to_string(),
-        "--https-port".into(),
-        testbed.https_port().to_string(),
-        "--ehlo-name".into(),
-        "mxscan-demo.invalid".into(),
-        "--progress".into(),
-        progress.into(),
-        "--out".into(),
-        out.join("surveys").display().to_string(),
-    ];
-    argv.extend(flags(DEMO_POLITENESS));
-    argv.extend(flags(DEMO_DEADLINES));
-    argv.push(list.display().to_string());
-    let scan = scan_args(argv)?;
-    let result = scan_cmd::scan(scan).await?;
+    // 2. The scan, through the same library path as `mxscan scan`.
+    let config = config.validate().map_err(|e| UsageError(e.0))?;
+    let plan = Plan {
+        count_total: progress != Progress::None,
+        ..Plan::new(
+            Source::Lists(vec![list.display().to_string()]),
+            Output::NewSurvey,
+        )
+    };
+    let result = scan_cmd::run_survey(config, plan, progress).await?;
     drop(testbed);
 
     // 3. What came out.
@@ -345,17 +375,38 @@ mod tests {
         }
     }
 
+    fn bed() -> DemoBed {
+        DemoBed {
+            dns: "127.0.0.1:5300".parse().unwrap(),
+            ca: "ca.pem".into(),
+            smtp_port: 2525,
+            https_port: 8443,
+            surveys: "surveys".into(),
+        }
+    }
+
     #[test]
     fn demo_scan_arguments_parse_and_never_allow_private() {
-        let mut argv: Vec<String> = vec!["--allow".into(), "127.0.0.0/8".into()];
-        argv.extend(flags(DEMO_POLITENESS));
-        argv.extend(flags(DEMO_DEADLINES));
-        argv.push("list.csv".into());
-        let a = scan_args(argv).unwrap();
+        let a = demo_config(&bed());
+        let a = &a.politeness;
         assert!(!a.allow_private);
         assert_eq!(a.allow, vec!["127.0.0.0/8"]);
         assert!(a.per_ip_interval > 0.0, "keeps a per-address interval");
         assert!(a.per_prefix_interval > 0.0, "keeps a per-prefix interval");
-        assert!(a.probe_timeout <= 15.0 && a.greeting_timeout <= 5.0);
+        let t = &demo_config(&bed()).timeouts;
+        assert!(t.probe <= 15.0 && t.greeting <= 5.0);
+    }
+
+    /// The notes quote the numbers of the demo and of the defaults as they are.
+    #[test]
+    fn notes_state_the_demo_and_the_real_numbers() {
+        let text = notes(&demo_config(&bed()), &ScanConfig::default());
+        assert_eq!(
+            text,
+            "  politeness: one connection at a time per address, 0.05 s between connections to one address and\n              \
+             0.001 s per /24 (real defaults: 1 s and 0.1 s, 100 connections/s) — every address here is loopback\n\
+             \x20 deadlines:  greeting 5 s, reply 5 s, TLS 5 s, probe 15 s, policy fetch 10 s, DNS 1 s x 2 so the\n              \
+             simulated tarpits and silent hosts cost seconds (real defaults: 30/30/20/90/60 s, DNS 5 s x 3)\n"
+        );
     }
 }

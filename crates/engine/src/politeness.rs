@@ -51,13 +51,12 @@ pub struct PolitenessConfig {
 }
 
 impl Default for PolitenessConfig {
+    /// The defaults of the scan options (`[politeness]` of
+    /// [`ScanConfig`](crate::config::ScanConfig)): there is no second set of defaults here.
     fn default() -> Self {
-        PolitenessConfig {
-            rate: 200.0,
-            per_ip_interval: Duration::from_secs(1),
-            per_prefix_interval: Duration::from_millis(100),
-            max_connections: 1000,
-        }
+        crate::config::PolitenessSection::default()
+            .to_config()
+            .expect("the default politeness options are valid")
     }
 }
 

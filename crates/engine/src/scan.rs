@@ -36,7 +36,6 @@ use mxscan_probe::dns::Dns;
 use mxscan_probe::fetch::{FetchOptions, fetch_policy_at};
 use mxscan_probe::smtp_probe::{ProbeOptions, probe_smtp};
 use mxscan_store::rows::ProbeRow;
-use mxscan_store::writer::SurveyWriter;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -45,6 +44,7 @@ use crate::evaluate::evaluate;
 use crate::plan::{needs_fallback, plan};
 use crate::politeness::Politeness;
 use crate::probe_cache::ProbeCache;
+use crate::sink::RowSink;
 
 /// One domain to scan, as ingest delivers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,20 +127,20 @@ pub struct Engine {
     trust: Arc<TrustStore>,
     gate: Arc<Politeness>,
     probes: ProbeCache,
-    writer: SurveyWriter,
+    writer: Box<dyn RowSink>,
     counters: Arc<Counters>,
     skip: HashSet<String>,
 }
 
 impl Engine {
-    /// An engine writing through `writer`. `skip` holds the domains a resumed survey has.
+    /// An engine writing through `writer` (a survey's `SurveyWriter`, or any [`RowSink`]).
     pub fn new(
         settings: ScanSettings,
         dns: Arc<Dns>,
         dialer: Arc<Dialer>,
         trust: Arc<TrustStore>,
         gate: Arc<Politeness>,
-        writer: SurveyWriter,
+        writer: impl RowSink,
     ) -> Engine {
         Engine {
             settings,
@@ -149,7 +149,7 @@ impl Engine {
             trust,
             gate,
             probes: ProbeCache::default(),
-            writer,
+            writer: Box::new(writer),
             counters: Arc::new(Counters::default()),
             skip: HashSet::new(),
         }
