@@ -3,7 +3,7 @@
 //! Precedence, highest first: a flag given on the command line, the config file, the
 //! built-in default (the `[default: …]` of `mxscan scan --help`). Whether a flag was given is
 //! clap's [`ValueSource::CommandLine`](clap::parser::ValueSource), recorded when the arguments
-//! are parsed ([`ScanArgs::explicit`]), so a flag given with its default value still overrides
+//! are parsed ([`Explicit::explicit`]), so a flag given with its default value still overrides
 //! the file.
 //!
 //! The options themselves, their defaults and the layering are the engine's
@@ -16,12 +16,64 @@
 //! The annotated reference is `docs/mxscan.example.toml`; the effective (merged) configuration
 //! is written to the survey's `survey.json` (`config`).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use mxscan_engine::config::{ConfigFile, ScanConfig};
 
 use crate::UsageError;
 use crate::scan_cmd::ScanArgs;
+
+/// Flags `F` (defaults filled in by clap) plus the ids of the arguments given explicitly on
+/// the command line: the field names of `F` and the config-file paths of the scan options
+/// (`dns.rate`, `max_mx`). Derefs to the flags.
+#[derive(Debug)]
+pub struct Explicit<F> {
+    /// The flag values.
+    pub flags: F,
+    /// Ids of the arguments given on the command line.
+    pub explicit: BTreeSet<String>,
+}
+
+impl<F> std::ops::Deref for Explicit<F> {
+    type Target = F;
+    fn deref(&self) -> &F {
+        &self.flags
+    }
+}
+
+impl<F> std::ops::DerefMut for Explicit<F> {
+    fn deref_mut(&mut self) -> &mut F {
+        &mut self.flags
+    }
+}
+
+impl<F: clap::FromArgMatches> clap::FromArgMatches for Explicit<F> {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Explicit {
+            flags: F::from_arg_matches(m)?,
+            explicit: mxscan_engine::config::explicit_ids(m),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.flags.update_from_arg_matches(m)?;
+        self.explicit.extend(mxscan_engine::config::explicit_ids(m));
+        Ok(())
+    }
+}
+
+impl<F: clap::Args> clap::Args for Explicit<F> {
+    fn group_id() -> Option<clap::Id> {
+        F::group_id()
+    }
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        F::augment_args(cmd)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        F::augment_args_for_update(cmd)
+    }
+}
 
 /// Top-level keys of the config file that the binary reads itself: the `INPUT` lists and
 /// `--progress`.

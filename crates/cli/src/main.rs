@@ -2,6 +2,7 @@
 //! (see ARCHITECTURE.md). Exit status: 0 when the command did its job (whatever the verdicts
 //! it reports), 1 on a runtime failure, 2 for unusable arguments.
 
+mod check_cmd;
 mod config;
 mod demo_cmd;
 mod policy_cmd;
@@ -58,6 +59,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check a few live domains and print a report (exit 0 all well, 1 a problem found).
+    Check(Box<check_cmd::CheckArgs>),
     /// Run a first survey of a simulated mail internet on loopback: no network, no setup.
     Demo(demo_cmd::DemoArgs),
     /// Check MTA-STS policy bodies and TXT records offline (RFC 8461, RFC 8460).
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = match cli.command {
+        Command::Check(args) => check_cmd::run(*args),
         Command::Demo(args) => demo_cmd::run(args),
         Command::Policy(cmd) => policy_cmd::run(cmd),
         Command::Scan(args) => scan_cmd::run(*args),

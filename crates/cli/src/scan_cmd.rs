@@ -64,54 +64,7 @@ pub struct ScanFlags {
 
 /// [`ScanFlags`] plus the ids of the flags given on the command line, which override the
 /// config file (`crate::config`). Derefs to the flags, so `args.inputs` reads the value.
-#[derive(Debug)]
-pub struct ScanArgs {
-    /// The flag values (defaults filled in by clap).
-    pub flags: ScanFlags,
-    /// Ids of the arguments given explicitly on the command line: the field names of
-    /// [`ScanFlags`] and the config-file paths of the scan options (`dns.rate`, `max_mx`).
-    pub explicit: std::collections::BTreeSet<String>,
-}
-
-impl std::ops::Deref for ScanArgs {
-    type Target = ScanFlags;
-    fn deref(&self) -> &ScanFlags {
-        &self.flags
-    }
-}
-
-impl std::ops::DerefMut for ScanArgs {
-    fn deref_mut(&mut self) -> &mut ScanFlags {
-        &mut self.flags
-    }
-}
-
-impl clap::FromArgMatches for ScanArgs {
-    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        Ok(ScanArgs {
-            flags: ScanFlags::from_arg_matches(m)?,
-            explicit: mxscan_engine::config::explicit_ids(m),
-        })
-    }
-
-    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
-        self.flags.update_from_arg_matches(m)?;
-        self.explicit.extend(mxscan_engine::config::explicit_ids(m));
-        Ok(())
-    }
-}
-
-impl clap::Args for ScanArgs {
-    fn group_id() -> Option<clap::Id> {
-        ScanFlags::group_id()
-    }
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        ScanFlags::augment_args(cmd)
-    }
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        ScanFlags::augment_args_for_update(cmd)
-    }
-}
+pub type ScanArgs = crate::config::Explicit<ScanFlags>;
 
 pub fn run(args: ScanArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
