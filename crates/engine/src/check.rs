@@ -75,15 +75,12 @@ pub fn problems(d: &DomainRow, mx: &[MxRow]) -> Vec<String> {
             ));
         }
     }
-    match d.sts_record {
-        TxtStatus::Invalid | TxtStatus::Multiple | TxtStatus::DnsError => out.push(format!(
-            "MTA-STS record at _mta-sts.{}: {} ({})",
-            d.domain,
-            d.sts_record.description(),
-            d.sts_record
-        )),
-        TxtStatus::None | TxtStatus::Valid => {}
-    }
+    record_problem(
+        &mut out,
+        "MTA-STS record at _mta-sts",
+        &d.domain,
+        d.sts_record,
+    );
     match d.sts_policy {
         PolicyStatus::FetchError => {
             let e = d.sts_fetch_error.unwrap_or(FetchError::Io);
@@ -105,19 +102,27 @@ pub fn problems(d: &DomainRow, mx: &[MxRow]) -> Vec<String> {
             delivery_reason(d, mx)
         ));
     }
-    match d.tlsrpt_record {
-        TxtStatus::Invalid | TxtStatus::Multiple | TxtStatus::DnsError => out.push(format!(
-            "TLS-RPT record at _smtp._tls.{}: {} ({})",
-            d.domain,
-            d.tlsrpt_record.description(),
-            d.tlsrpt_record
-        )),
-        TxtStatus::None | TxtStatus::Valid => {}
-    }
+    record_problem(
+        &mut out,
+        "TLS-RPT record at _smtp._tls",
+        &d.domain,
+        d.tlsrpt_record,
+    );
     if matches!(d.starttls, Coverage::None | Coverage::Some) && out.is_empty() {
         out.push("not every MX host offers STARTTLS".into());
     }
     out
+}
+
+/// A broken TXT record (RFC 8461 §3.1, RFC 8460 §3); publishing none is not a problem.
+fn record_problem(out: &mut Vec<String>, what: &str, domain: &str, status: TxtStatus) {
+    match status {
+        TxtStatus::Invalid | TxtStatus::Multiple | TxtStatus::DnsError => out.push(format!(
+            "{what}.{domain}: {} ({status})",
+            status.description()
+        )),
+        TxtStatus::None | TxtStatus::Valid => {}
+    }
 }
 
 /// The deviations that make the policy unusable, each as a sentence.

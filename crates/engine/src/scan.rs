@@ -127,7 +127,7 @@ pub struct Engine {
     trust: Arc<TrustStore>,
     gate: Arc<Politeness>,
     probes: ProbeCache,
-    writer: Box<dyn RowSink>,
+    writer: Arc<dyn RowSink>,
     counters: Arc<Counters>,
     skip: HashSet<String>,
 }
@@ -140,7 +140,7 @@ impl Engine {
         dialer: Arc<Dialer>,
         trust: Arc<TrustStore>,
         gate: Arc<Politeness>,
-        writer: impl RowSink,
+        writer: Arc<dyn RowSink>,
     ) -> Engine {
         Engine {
             settings,
@@ -149,7 +149,7 @@ impl Engine {
             trust,
             gate,
             probes: ProbeCache::default(),
-            writer: Box::new(writer),
+            writer,
             counters: Arc::new(Counters::default()),
             skip: HashSet::new(),
         }

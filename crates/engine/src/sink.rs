@@ -46,7 +46,7 @@ impl RowSink for SurveyWriter {
     }
 }
 
-impl<T: RowSink> RowSink for Arc<T> {
+impl<T: RowSink + ?Sized> RowSink for Arc<T> {
     fn domain(&self, row: DomainRow, mx: Vec<MxRow>) -> SinkFuture<'_> {
         (**self).domain(row, mx)
     }

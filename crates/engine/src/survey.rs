@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use crate::config::{ConfigError, ValidConfig};
 use crate::politeness::{Politeness, PolitenessConfig};
 use crate::scan::{Counters, Engine, Job, RunReport, ScanSettings};
-use crate::sink::{MemorySink, Rows};
+use crate::sink::{MemorySink, RowSink, Rows};
 
 /// The domains to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -430,7 +430,8 @@ impl Survey {
         };
         let gate = Arc::new(Politeness::new(politeness));
 
-        let (mut engine, sink) = match dir {
+        // The rows go to the survey's writer, or to memory.
+        let (rows, sink): (Arc<dyn RowSink>, Sink) = match dir {
             Some(dir) => {
                 let mut writer_opts = WriterOptions {
                     part_max_rows: c.commit_rows.max(1),
@@ -442,16 +443,8 @@ impl Survey {
                 }
                 let (writer, handle) = SurveyWriter::spawn(&dir, &id, writer_opts)
                     .map_err(failed(format!("opening {} for writing", dir.display())))?;
-                let engine = Engine::new(
-                    settings,
-                    Arc::clone(&dns),
-                    Arc::clone(&dialer),
-                    trust,
-                    gate,
-                    writer,
-                );
                 (
-                    engine,
+                    Arc::new(writer),
                     Sink::Directory {
                         dir,
                         writer: handle,
@@ -460,17 +453,17 @@ impl Survey {
             }
             None => {
                 let memory = Arc::new(MemorySink::new());
-                let engine = Engine::new(
-                    settings,
-                    Arc::clone(&dns),
-                    Arc::clone(&dialer),
-                    trust,
-                    gate,
-                    Arc::clone(&memory),
-                );
-                (engine, Sink::Memory(memory))
+                (memory.clone(), Sink::Memory(memory))
             }
         };
+        let mut engine = Engine::new(
+            settings,
+            Arc::clone(&dns),
+            Arc::clone(&dialer),
+            trust,
+            gate,
+            rows,
+        );
         // Resume: reuse every probe already written, skip every domain already written.
         if let (Some(index), Sink::Directory { dir, .. }) = (index, &sink) {
             let ders = load_cert_ders(dir)?;

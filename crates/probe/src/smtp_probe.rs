@@ -37,6 +37,10 @@ use tokio_rustls::client::TlsStream;
 use crate::dialer::{DialOutcome, Dialer};
 use crate::tls::{HandshakeInfo, server_name};
 
+/// Most bytes read after the STARTTLS 220 before the handshake starts (RFC 3207 §4: any byte
+/// there is a finding; counting further would only let a hostile server keep us reading).
+pub const AFTER_STARTTLS_DRAIN_CAP: usize = 64 * 1024;
+
 /// Deadlines, caps and shared configuration of a probe.
 #[derive(Debug, Clone)]
 pub struct ProbeOptions {
@@ -339,10 +343,15 @@ async fn drive(
                     continue;
                 };
                 // Drain what already arrived after the 220 (without waiting): it is the
-                // RFC 3207 §4 finding, never fed to TLS.
-                loop {
+                // RFC 3207 §4 finding, never fed to TLS. Capped: a server that refills the
+                // socket as fast as it is read must not keep the probe reading.
+                let mut drained = 0usize;
+                while drained < AFTER_STARTTLS_DRAIN_CAP {
                     match tcp.try_read(&mut buf) {
-                        Ok(n) if n > 0 => session.handle(Event::Data(&buf[..n])),
+                        Ok(n) if n > 0 => {
+                            drained += n;
+                            session.handle(Event::Data(&buf[..n]));
+                        }
                         _ => break,
                     }
                 }
