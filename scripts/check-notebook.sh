@@ -41,7 +41,7 @@ mkdir -p "$work"
 [ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
 
 set +e
-scripts/sandbox.sh "$mxscan" demo --domains "$domains" --out "$work/demo" --progress none >"$work/demo.log" 2>&1
+scripts/sandbox.sh "$mxscan" demo --domains "$domains" --dir "$work/demo" --progress none >"$work/demo.log" 2>&1
 rc=$?
 set -e
 if [ "$rc" = 3 ]; then

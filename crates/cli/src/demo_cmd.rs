@@ -40,16 +40,18 @@ process on ephemeral 127.0.0.1 ports, and the scan runs in a private network nam
 only loopback exists (unshare; when that is unavailable the demo says so and relies on the
 blocklist). The world is deterministic: the same --seed gives the same domains and verdicts.
 
-Files (under --out): testbed-ca.pem, domains.csv and surveys/survey=<id>/ (Parquet).
-Then: MXSCAN_SURVEYS=<out>/surveys jupyter lab notebooks/adoption.ipynb")]
+Files (under --dir): testbed-ca.pem, domains.csv and surveys/survey=<id>/ (Parquet) — the
+surveys root is DIR/surveys, what `mxscan scan --out` would be given.
+Then: MXSCAN_SURVEYS=<dir>/surveys jupyter lab notebooks/adoption.ipynb")]
 pub struct DemoArgs {
     /// How many synthetic domains to scan.
     #[arg(long, default_value_t = 2000, value_name = "N")]
     pub domains: u64,
-    /// Directory for the CA bundle, the domain list and the surveys (created if missing; each
-    /// run adds a survey under OUT/surveys/).
-    #[arg(long, default_value = "mxscan-demo", value_name = "DIR")]
-    pub out: PathBuf,
+    /// The demo's working directory: the CA bundle, the domain list and the surveys root
+    /// DIR/surveys (created if missing; each run adds a survey there). Named apart from
+    /// `scan --out`, which is a surveys root itself.
+    #[arg(long = "dir", default_value = "mxscan-demo", value_name = "DIR")]
+    pub dir: PathBuf,
     /// World seed: the same seed gives the same world.
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
@@ -243,9 +245,9 @@ fn notes(demo: &ScanConfig, real: &ScanConfig) -> String {
 async fn demo(args: DemoArgs, sandbox: Sandbox) -> anyhow::Result<i32> {
     // `auto`: bars on a terminal, a status line every 10 s otherwise (as `scan`).
     let progress = Progress::parse(&args.progress)?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let out = std::fs::canonicalize(&args.out).unwrap_or(args.out.clone());
+    std::fs::create_dir_all(&args.dir)
+        .with_context(|| format!("creating {}", args.dir.display()))?;
+    let out = std::fs::canonicalize(&args.dir).unwrap_or(args.dir.clone());
 
     // 1. The world.
     let testbed = Testbed::start(TestbedConfig {

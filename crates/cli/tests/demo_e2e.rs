@@ -16,7 +16,7 @@ fn run_demo(out: &Path, domains: u64, keep_sandbox_env: bool) -> std::process::O
         "--progress",
         "none",
     ])
-    .arg("--out")
+    .arg("--dir")
     .arg(out);
     if !keep_sandbox_env {
         cmd.env_remove("MXSCAN_IN_SANDBOX");
@@ -126,7 +126,7 @@ fn demo_rejects_zero_domains() {
     // Fails before any testbed or socket exists: safe outside the sandbox.
     let tmp = tempfile::tempdir().unwrap();
     let output = common::mxscan()
-        .args(["demo", "--domains", "0", "--no-sandbox", "--out"])
+        .args(["demo", "--domains", "0", "--no-sandbox", "--dir"])
         .arg(tmp.path())
         .output()
         .unwrap();
