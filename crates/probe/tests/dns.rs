@@ -1,16 +1,14 @@
 //! The DNS wrapper against a tiny in-test authoritative server on 127.0.0.1 (UDP + TCP on
 //! the same port): every status, CNAME, null MX, TC→TCP fallback, retries, caching.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::dns_server::*;
 use hickory_proto::rr::{Record, RecordType};
 use mxscan_probe::dns::{Dns, DnsConfig, DnsStatus, Nameservers, RateHook};
+use mxscan_testkit::dns::*;
 
 fn world() -> HashMap<(String, RecordType), Ans> {
     let mut z = HashMap::new();
