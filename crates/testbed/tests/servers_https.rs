@@ -121,6 +121,14 @@ async fn read_some(tls: &mut TlsStream<TcpStream>, wait: Duration) -> Vec<u8> {
     buf[..n].to_vec()
 }
 
+/// The handshake failed because the server reset the connection.
+fn assert_reset(f: TlsFailure) {
+    assert!(
+        matches!(f, TlsFailure::Io(ErrorKind::ConnectionReset, _)),
+        "{f:?}"
+    );
+}
+
 #[tokio::test]
 async fn policy_body_and_headers() {
     let (a, b) = (ip(20, 0, 1), ip(20, 0, 2));
@@ -217,12 +225,7 @@ async fn oversized_body_client_stops_at_64k() {
     assert_eq!(r.header("content-length"), Some(size.to_string().as_str()));
     assert_eq!(r.header("content-type"), Some("text/plain"));
     drop(tls);
-    wait_until(Duration::from_millis(20), || bed.server.active() == 0).await;
-    assert_eq!(
-        bed.server.active(),
-        0,
-        "server stopped streaming once the client left"
-    );
+    assert_idle(&bed, "server stopped streaming once the client left").await;
 }
 
 #[tokio::test]
@@ -249,20 +252,10 @@ async fn reset_site_resets_before_any_byte() {
     let bed = https_bed(BehaviourTable::new().https(a, HttpsSite::Reset)).await;
     let mut tcp = connect(bed.addr(a)).await;
     let mut buf = [0u8; 8];
-    let r = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap();
+    let r = read_once(&mut tcp, &mut buf).await;
     assert_eq!(r.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset));
     // Through a TLS client: the handshake fails with a reset.
-    let tcp = connect(bed.addr(a)).await;
-    let f = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.r.test")
-        .await
-        .err()
-        .unwrap();
-    assert!(
-        matches!(f, TlsFailure::Io(ErrorKind::ConnectionReset, _)),
-        "{f:?}"
-    );
+    assert_reset(tls_failure(&bed.ca, connect(bed.addr(a)).await, "mta-sts.r.test").await);
 }
 
 #[tokio::test]
@@ -286,15 +279,7 @@ async fn sites_chosen_by_sni() {
         403
     );
     // An unknown name at that address: reset after the ClientHello.
-    let tcp = connect(bed.addr(a)).await;
-    let f = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.three.test")
-        .await
-        .err()
-        .unwrap();
-    assert!(
-        matches!(f, TlsFailure::Io(ErrorKind::ConnectionReset, _)),
-        "{f:?}"
-    );
+    assert_reset(tls_failure(&bed.ca, connect(bed.addr(a)).await, "mta-sts.three.test").await);
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 //! behaviour contract, on loopback only.
 
 use std::io::ErrorKind;
-use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use mxscan_testbed::behaviour::{
@@ -20,15 +19,11 @@ async fn reset_is_econnreset_without_a_byte() {
     let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Reset)).await;
     let mut tcp = connect(bed.addr(a)).await;
     let mut buf = [0u8; 64];
-    let r = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap();
+    let r = read_once(&mut tcp, &mut buf).await;
     assert_eq!(r.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset));
     // Unknown addresses are no-service hosts too.
     let mut tcp = connect(bed.addr(ip(10, 0, 99))).await;
-    let r = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap();
+    let r = read_once(&mut tcp, &mut buf).await;
     assert_eq!(r.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset));
 }
 
@@ -169,10 +164,7 @@ async fn oversized_ehlo_is_streamed_and_complete() {
     let mut all = Vec::new();
     while !all.ends_with(b"250 8BITMIME\r\n") {
         let mut buf = vec![0u8; 65536];
-        let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
+        let n = read_once(&mut tcp, &mut buf).await.unwrap();
         assert!(n > 0);
         all.extend_from_slice(&buf[..n]);
     }
@@ -195,12 +187,7 @@ async fn oversized_ehlo_is_streamed_and_complete() {
     let (got, _) = read_all(&mut tcp, 64 * 1024).await;
     assert!(got.len() >= 64 * 1024);
     drop(tcp);
-    wait_until(Duration::from_millis(20), || bed.server.active() == 0).await;
-    assert_eq!(
-        bed.server.active(),
-        0,
-        "server let go of the client that left"
-    );
+    assert_idle(&bed, "server let go of the client that left").await;
 }
 
 #[tokio::test]
@@ -242,10 +229,7 @@ async fn injected_bytes_arrive_with_the_220() {
     command(&mut tcp, "EHLO scanner.test").await;
     send(&mut tcp, "STARTTLS").await;
     let mut buf = [0u8; 1024];
-    let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
+    let n = read_once(&mut tcp, &mut buf).await.unwrap();
     assert_eq!(
         &buf[..n],
         b"220 2.0.0 Ready to start TLS\r\n250 injected\r\n"
@@ -342,22 +326,18 @@ async fn certificate_defects_fail_verification_for_the_right_reason() {
     }
 }
 
-/// Greeting, EHLO, STARTTLS at `a`, then a handshake for `name` that fails: why.
-async fn failed_handshake(bed: &Bed, a: Ipv4Addr, name: &str) -> TlsFailure {
-    let tcp = to_starttls(bed.addr(a)).await;
-    tls_handshake(&default_connector(&bed.ca), tcp, name)
-        .await
-        .err()
-        .unwrap()
+/// One plain host `name` at `a`, doing `tls` after STARTTLS.
+async fn tls_bed(a: std::net::Ipv4Addr, name: &str, tls: TlsBehaviour) -> Bed {
+    let mut conv = plain(name);
+    conv.tls = tls;
+    conversation_bed(a, conv).await
 }
 
 #[tokio::test]
 async fn garbage_breaks_the_handshake() {
     let a = ip(10, 8, 1);
-    let mut conv = plain("mx.g.test");
-    conv.tls = TlsBehaviour::Garbage;
-    let bed = conversation_bed(a, conv).await;
-    let f = failed_handshake(&bed, a, "mx.g.test").await;
+    let bed = tls_bed(a, "mx.g.test", TlsBehaviour::Garbage).await;
+    let f = tls_failure(&bed.ca, to_starttls(bed.addr(a)).await, "mx.g.test").await;
     assert!(
         matches!(f, TlsFailure::Tls(rustls::Error::InvalidMessage(_))),
         "{f:?}"
@@ -367,12 +347,10 @@ async fn garbage_breaks_the_handshake() {
 #[tokio::test]
 async fn alert_is_the_exact_handshake_failure_record() {
     let a = ip(10, 8, 2);
-    let mut conv = plain("mx.a.test");
-    conv.tls = TlsBehaviour::Alert;
-    let bed = conversation_bed(a, conv).await;
+    let bed = tls_bed(a, "mx.a.test", TlsBehaviour::Alert).await;
 
     // rustls sees a handshake_failure alert.
-    let f = failed_handshake(&bed, a, "mx.a.test").await;
+    let f = tls_failure(&bed.ca, to_starttls(bed.addr(a)).await, "mx.a.test").await;
     assert!(
         matches!(
             f,

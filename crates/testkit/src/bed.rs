@@ -3,11 +3,14 @@
 //! address (inside `unshare --net` only loopback exists). Also the hosts, certificates and
 //! worlds that tests build again and again.
 
+use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec, Conversation, SmtpScript};
+use mxscan_testbed::behaviour::{
+    Behaviours, CertDefect, CertNames, CertSpec, Conversation, SmtpScript,
+};
 use mxscan_testbed::ca::Ca;
 use mxscan_testbed::connlog::ConnLog;
 use mxscan_testbed::https_server::start_https_with;
@@ -16,7 +19,7 @@ use mxscan_testbed::profile::Profile;
 use mxscan_testbed::smtp_server::start_smtp_with;
 use mxscan_testbed::table::BehaviourTable;
 use mxscan_testbed::world::{World, WorldConfig};
-use mxscan_testbed::{Testbed, TestbedConfig};
+use mxscan_testbed::{Testbed, TestbedConfig, TestbedError};
 
 /// Upper bound for any single wait in these tests.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -54,23 +57,22 @@ pub fn any_addr() -> SocketAddr {
 
 /// An SMTP server answering from `table`, with a fresh CA and log.
 pub async fn smtp_bed(table: BehaviourTable) -> Bed {
-    let (ca, log) = (Arc::new(Ca::new().unwrap()), ConnLog::new());
-    let server = start_smtp_with(
-        any_addr(),
-        Arc::new(table),
-        ca.clone(),
-        log.clone(),
-        test_options(),
-    )
-    .await
-    .unwrap();
-    Bed { ca, log, server }
+    bed(table, start_smtp_with).await
 }
 
 /// An HTTPS (MTA-STS policy) server answering from `table`, with a fresh CA and log.
 pub async fn https_bed(table: BehaviourTable) -> Bed {
+    bed(table, start_https_with).await
+}
+
+/// The server `start` makes, answering from `table`, with a fresh CA and log.
+async fn bed<F, Fut>(table: BehaviourTable, start: F) -> Bed
+where
+    F: FnOnce(SocketAddr, Arc<dyn Behaviours>, Arc<Ca>, ConnLog, ServerOptions) -> Fut,
+    Fut: Future<Output = Result<ServerHandle, TestbedError>>,
+{
     let (ca, log) = (Arc::new(Ca::new().unwrap()), ConnLog::new());
-    let server = start_https_with(
+    let server = start(
         any_addr(),
         Arc::new(table),
         ca.clone(),
@@ -138,6 +140,13 @@ pub async fn wait_until(every: Duration, cond: impl Fn() -> bool) -> bool {
         tokio::time::sleep(every).await;
     }
     cond()
+}
+
+/// Wait (up to [`WAIT`]) until `bed`'s server holds no connection, and require it; `why`
+/// says what that shows.
+pub async fn assert_idle(bed: &Bed, why: &str) {
+    wait_until(Duration::from_millis(20), || bed.server.active() == 0).await;
+    assert_eq!(bed.server.active(), 0, "{why}");
 }
 
 /// A well-behaved host named `name`, with a valid certificate for exactly that name.

@@ -41,6 +41,13 @@ pub async fn read_reply<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<String> {
     .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply"))?
 }
 
+/// One read into `buf`, which must end (with bytes, EOF or an error) within [`WAIT`].
+pub async fn read_once<S: AsyncRead + Unpin>(s: &mut S, buf: &mut [u8]) -> io::Result<usize> {
+    tokio::time::timeout(WAIT, s.read(buf))
+        .await
+        .expect("a read ends within WAIT")
+}
+
 /// Send `line` with CRLF.
 pub async fn send<S: AsyncWrite + Unpin>(s: &mut S, line: &str) {
     s.write_all(format!("{line}\r\n").as_bytes()).await.unwrap();
@@ -88,6 +95,15 @@ pub async fn tls_handshake(
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(e)) => Err(TlsFailure::from_io(e)),
     }
+}
+
+/// [`tls_handshake`] over `tcp` for `name`, trusting the testbed root, that must fail: why
+/// it failed.
+pub async fn tls_failure(ca: &Ca, tcp: TcpStream, name: &str) -> TlsFailure {
+    tls_handshake(&default_connector(ca), tcp, name)
+        .await
+        .err()
+        .unwrap()
 }
 
 /// Why a client handshake failed.

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use mxscan_store::rows::{DomainRow, MxRow};
 use mxscan_testbed::Testbed;
+
+use crate::tools::run_ok;
 use mxscan_testbed::profile::{LatencyConfig, Profile};
 use mxscan_testbed::truth::DomainTruth;
 use mxscan_testbed::world::WorldConfig;
@@ -62,6 +64,12 @@ impl Harness {
         let w = self.testbed.world().config();
         let ranked = mxscan_testbed::names::synthetic_domains(w.seed, count, w.profile);
         write_ranked(&self.dir.path().join(name), ranked)
+    }
+
+    /// The first `count` names of this world's synthetic list (those `write_list` writes).
+    pub fn domains(&self, count: u64) -> Vec<String> {
+        let w = self.testbed.world().config();
+        crate::bed::domains(w.seed, count, w.profile)
     }
 
     /// The flags that point a scan at this testbed (loopback only is allowed).
@@ -114,16 +122,8 @@ impl Harness {
 
     /// Run `bin scan` (`bin`: the binary under test) on `list` with the testbed flags plus
     /// `extra`, into `out`; panics with its stderr unless it succeeds.
-    pub fn scan_with(&self, bin: Command, list: &Path, out: &Path, extra: &[String]) -> Output {
-        let output = self.scan_output_with(bin, list, out, extra);
-        if !output.status.success() {
-            panic!(
-                "mxscan scan failed: {:?}\nstderr:\n{}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        output
+    pub fn scan_with(&self, mut bin: Command, list: &Path, out: &Path, extra: &[String]) -> Output {
+        run_ok(self.scan_args(&mut bin, list, out, extra), "mxscan scan")
     }
 
     /// [`Harness::scan_with`], returning the output whatever the status.
@@ -134,14 +134,23 @@ impl Harness {
         out: &Path,
         extra: &[String],
     ) -> Output {
+        let cmd = self.scan_args(&mut bin, list, out, extra);
+        cmd.output().expect("mxscan runs")
+    }
+
+    fn scan_args<'c>(
+        &self,
+        bin: &'c mut Command,
+        list: &Path,
+        out: &Path,
+        extra: &[String],
+    ) -> &'c mut Command {
         bin.arg("scan")
             .args(self.scan_flags())
             .args(extra)
             .arg("--out")
             .arg(out)
             .arg(list)
-            .output()
-            .expect("mxscan runs")
     }
 
     /// The ground truth of every domain in `list` (collision marks included).

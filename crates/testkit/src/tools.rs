@@ -62,6 +62,19 @@ pub fn output_text(out: &Output) -> String {
     )
 }
 
+/// Run `cmd` to its end and require success; `what` names it in the failure message, with
+/// the exit status and stderr. Its output.
+pub fn run_ok(cmd: &mut Command, what: &str) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {:?}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Can `python3` import `module`? Says that part of the test is skipped if not.
 pub fn python_has(module: &str) -> bool {
     let ok = Command::new("python3")
