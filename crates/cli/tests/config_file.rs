@@ -6,6 +6,7 @@ mod common;
 use std::path::Path;
 
 use mxscan_testbed::profile::Profile;
+use mxscan_testkit::tools::run_ok;
 
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
@@ -13,9 +14,7 @@ fn write(path: &Path, text: &str) {
 
 #[test]
 fn file_values_are_used_and_flags_override_them() {
-    if !common::sandboxed("file_values_are_used_and_flags_override_them") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let h = common::Harness::start(7, Profile::Realistic);
     let list = h.write_list("list.csv", 60);
     // Everything the testbed needs comes from the file; paths are relative to the file.
@@ -58,17 +57,13 @@ fetch = 30
     );
     assert!(list.starts_with(h.dir.path()));
     // A flag overrides the file (--dns-rate) and no INPUT is given: the file's is used.
-    let output = common::mxscan()
-        .current_dir("/")
-        .args(["scan", "--config"])
-        .arg(&cfg)
-        .args(["--dns-rate", "999", "--greeting-timeout", "6"])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    run_ok(
+        common::mxscan()
+            .current_dir("/")
+            .args(["scan", "--config"])
+            .arg(&cfg)
+            .args(["--dns-rate", "999", "--greeting-timeout", "6"]),
+        "mxscan scan --config",
     );
     let survey = common::only_survey(&h.dir.path().join("from-file"));
     let manifest: serde_json::Value =

@@ -21,21 +21,12 @@ fn run_demo(out: &Path, domains: u64, keep_sandbox_env: bool) -> std::process::O
     if !keep_sandbox_env {
         cmd.env_remove("MXSCAN_IN_SANDBOX");
     }
-    let output = cmd.output().expect("mxscan runs");
-    assert!(
-        output.status.success(),
-        "mxscan demo failed: {:?}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    mxscan_testkit::tools::run_ok(&mut cmd, "mxscan demo")
 }
 
 #[test]
 fn demo_writes_a_survey_and_prints_non_trivial_figures() {
-    if !common::sandboxed("demo_writes_a_survey_and_prints_non_trivial_figures") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
     let output = run_demo(&out, 300, true);
@@ -106,9 +97,7 @@ fn demo_writes_a_survey_and_prints_non_trivial_figures() {
 /// says that it could not and that the blocklist is the only guard.
 #[test]
 fn demo_reexecutes_itself_in_a_namespace_or_says_why_not() {
-    if !common::sandboxed("demo_reexecutes_itself_in_a_namespace_or_says_why_not") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
     let output = run_demo(&out, 40, false);

@@ -5,14 +5,13 @@
 
 mod common;
 
-use common::{Harness, compare, only_survey, sandboxed};
+use common::{Harness, compare, only_survey};
 use mxscan_testbed::profile::Profile;
+use mxscan_testkit::tools::run_ok;
 
 #[test]
 fn low_fd_limit_caps_connections_but_changes_no_row() {
-    if !sandboxed("low_fd_limit_caps_connections_but_changes_no_row") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let h = Harness::start(11, Profile::Realistic);
     let list = h.write_list("list.csv", 600);
     let out = h.dir.path().join("surveys");
@@ -25,18 +24,13 @@ fn low_fd_limit_caps_connections_but_changes_no_row() {
     args.push(list.display().to_string());
     // `ulimit -n` in sh sets the soft and the hard limit: the scanner cannot raise it.
     let script = "ulimit -n 200 && exec \"$0\" \"$@\"";
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .arg(env!("CARGO_BIN_EXE_mxscan"))
-        .args(&args)
-        .output()
-        .expect("run mxscan under a descriptor limit");
-    assert!(
-        output.status.success(),
-        "scan under a descriptor limit failed: {:?}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+    let output = run_ok(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_mxscan"))
+            .args(&args),
+        "scan under a descriptor limit",
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
     // 200 − 64 reserved − 8 DNS queries = 128 connections.

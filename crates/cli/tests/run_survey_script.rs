@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mxscan_testbed::profile::Profile;
+use mxscan_testkit::tools::run_ok;
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/run-survey.sh")
@@ -43,29 +44,29 @@ fn testbed_config(h: &common::Harness, extra: &str) -> PathBuf {
     cfg
 }
 
+/// A realistic world of `seed`, a list of `count` of its names, and a config file for it.
+fn world_list_config(seed: u64, count: u64, extra: &str) -> (common::Harness, PathBuf, PathBuf) {
+    let h = common::Harness::start(seed, Profile::Realistic);
+    let list = h.write_list("list.csv", count);
+    let cfg = testbed_config(&h, extra);
+    (h, list, cfg)
+}
+
 #[test]
 fn run_survey_takes_the_surveys_root_from_the_config() {
-    if !common::sandboxed("run_survey_takes_the_surveys_root_from_the_config") {
-        return;
-    }
-    let h = common::Harness::start(12, Profile::Realistic);
-    let list = h.write_list("list.csv", 20);
-    let cfg = testbed_config(&h, "out = \"cfg-surveys\"\n");
-    let output = Command::new("bash")
-        .arg(script())
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--list")
-        .arg(&list)
-        .args(["--keep", "1"])
-        .current_dir("/")
-        .env("MXSCAN", env!("CARGO_BIN_EXE_mxscan"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    mxscan_testkit::require_sandbox!();
+    let (h, list, cfg) = world_list_config(12, 20, "out = \"cfg-surveys\"\n");
+    run_ok(
+        Command::new("bash")
+            .arg(script())
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--list")
+            .arg(&list)
+            .args(["--keep", "1"])
+            .current_dir("/")
+            .env("MXSCAN", env!("CARGO_BIN_EXE_mxscan")),
+        "run-survey.sh",
     );
     let root = h.dir.path().join("cfg-surveys");
     assert_eq!(surveys(&root).len(), 1);
@@ -77,12 +78,8 @@ fn run_survey_takes_the_surveys_root_from_the_config() {
 
 #[test]
 fn run_survey_scans_a_local_list_and_keeps_the_newest_k() {
-    if !common::sandboxed("run_survey_scans_a_local_list_and_keeps_the_newest_k") {
-        return;
-    }
-    let h = common::Harness::start(11, Profile::Realistic);
-    let list = h.write_list("list.csv", 40);
-    let cfg = testbed_config(&h, "");
+    mxscan_testkit::require_sandbox!();
+    let (h, list, cfg) = world_list_config(11, 40, "");
     let root = h.dir.path().join("surveys");
     // An old survey to prune, and a directory that is not a survey (never touched).
     std::fs::create_dir_all(root.join("survey=2000-01-01T0000Z/domains")).unwrap();

@@ -17,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Harness, only_survey, sandboxed, serial, write_domains};
+use common::{Harness, Scan, only_survey, serial, write_domains};
 use mxscan_store::rows::MxRow;
 use mxscan_testbed::connlog::{ConnRecord, ServerKind};
 use mxscan_testbed::profile::Profile;
@@ -28,7 +28,7 @@ struct LoAddrs(Vec<Ipv4Addr>);
 
 impl LoAddrs {
     fn add(addrs: &[Ipv4Addr]) -> LoAddrs {
-        // Belt and braces on top of `sandboxed()`: only loopback may exist here.
+        // Belt and braces on top of `require_sandbox!()`: only loopback may exist here.
         let links = Command::new("ip")
             .args(["-o", "link", "show"])
             .output()
@@ -63,10 +63,9 @@ impl Drop for LoAddrs {
 /// 10/8, 172.16/12 and 192.168/16; plus their private addresses.
 fn private_mx_domains(h: &Harness, want: usize) -> (Vec<String>, Vec<Ipv4Addr>) {
     let w = h.testbed.world();
-    let cfg = w.config();
     let mut domains = Vec::new();
     let mut addrs = BTreeSet::new();
-    for (_, d) in mxscan_testbed::names::synthetic_domains(cfg.seed, 5_000, cfg.profile) {
+    for d in h.domains(5_000) {
         if w.scenario(&d).dns != DnsScenario::MxPrivate {
             continue;
         }
@@ -104,16 +103,11 @@ fn smtp_records(h: &Harness, from: usize) -> Vec<ConnRecord> {
 
 #[test]
 fn private_mx_is_blocked_never_dialled_and_allow_lifts_only_its_range() {
-    if !sandboxed("private_mx_is_blocked_never_dialled_and_allow_lifts_only_its_range") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(41, Profile::Stress);
     let (mut domains, private) = private_mx_domains(&h, 24);
-    let cfg = h.testbed.world().config();
-    domains.extend(
-        mxscan_testbed::names::synthetic_domains(cfg.seed, 100, cfg.profile).map(|(_, d)| d),
-    );
+    domains.extend(h.domains(100));
     domains.sort();
     domains.dedup();
     let list = write_domains(&h, "list.csv", &domains);
@@ -217,9 +211,7 @@ fn private_mx_is_blocked_never_dialled_and_allow_lifts_only_its_range() {
 
 #[test]
 fn blocklist_file_blocks_a_loopback_address_that_allow_would_lift() {
-    if !sandboxed("blocklist_file_blocks_a_loopback_address_that_allow_would_lift") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(42, Profile::Realistic);
     let list = h.write_list("list.csv", 400);

@@ -22,15 +22,17 @@ mod common;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Harness, compare, flags_with, mxscan, only_survey, sandboxed, serial, write_domains};
+use common::{Harness, Scan, compare, flags_with, mxscan, only_survey, serial, write_domains};
 use mxscan_testbed::connlog::ServerKind;
 use mxscan_testbed::profile::Profile;
 use mxscan_testbed::scenario::{DnsScenario, SmtpClass, StsScenario};
+use mxscan_testkit::hostile::{pour, serve_tcp};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 /// The hostile SMTP behaviours of the hand-written server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,19 +73,9 @@ const GIB: u64 = 1 << 30;
 /// Per address: connections accepted and bytes the server managed to write.
 type Stats = Arc<Mutex<HashMap<IpAddr, (usize, u64)>>>;
 
-/// Write `chunk` repeatedly until `total` bytes are out or the client goes away.
-async fn stream(s: &mut TcpStream, chunk: &[u8], total: u64, sent: &mut u64) {
-    while *sent < total {
-        if s.write_all(chunk).await.is_err() {
-            return;
-        }
-        *sent += chunk.len() as u64;
-    }
-}
-
 async fn serve_one(s: TcpStream, what: Hostile, stats: Stats) {
     let local = s.local_addr().unwrap().ip();
-    let mut sent = 0u64;
+    let sent = AtomicU64::new(0);
     let mut s = BufReader::new(s);
     let mut line = String::new();
     let deadline = Duration::from_secs(120); // server-side cap: never outlive the test
@@ -92,11 +84,11 @@ async fn serve_one(s: TcpStream, what: Hostile, stats: Stats) {
             Hostile::EndlessBanner => {
                 let chunk =
                     "220-hostile.test endless banner line, keep reading please\r\n".repeat(64);
-                stream(s.get_mut(), chunk.as_bytes(), GIB, &mut sent).await;
+                pour(s.get_mut(), chunk.as_bytes(), GIB, &sent).await;
             }
             Hostile::EndlessLine => {
                 let _ = s.get_mut().write_all(b"220 ").await;
-                stream(s.get_mut(), &[b'A'; 8192], GIB, &mut sent).await;
+                pour(s.get_mut(), &[b'A'; 8192], GIB, &sent).await;
             }
             Hostile::DripBanner => loop {
                 if s.get_mut()
@@ -106,14 +98,14 @@ async fn serve_one(s: TcpStream, what: Hostile, stats: Stats) {
                 {
                     break;
                 }
-                sent += 20;
+                sent.fetch_add(20, Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_secs(1)).await;
             },
             Hostile::HugeEhlo => {
                 let _ = s.get_mut().write_all(b"220 hostile.test ESMTP\r\n").await;
                 let _ = s.read_line(&mut line).await;
                 let chunk = format!("250-X-PAD-{}\r\n", "P".repeat(1000)).repeat(8);
-                stream(s.get_mut(), chunk.as_bytes(), GIB, &mut sent).await;
+                pour(s.get_mut(), chunk.as_bytes(), GIB, &sent).await;
             }
             Hostile::GarbageAfterStarttls => {
                 let _ = s.get_mut().write_all(b"220 hostile.test ESMTP\r\n").await;
@@ -125,33 +117,26 @@ async fn serve_one(s: TcpStream, what: Hostile, stats: Stats) {
                 line.clear();
                 let _ = s.read_line(&mut line).await;
                 let _ = s.get_mut().write_all(b"220 2.0.0 go ahead\r\n").await;
-                stream(s.get_mut(), &[b'g'; 8192], GIB, &mut sent).await;
+                pour(s.get_mut(), &[b'g'; 8192], GIB, &sent).await;
             }
         }
     })
     .await;
     let mut st = stats.lock().unwrap();
-    st.entry(local).or_default().1 += sent;
+    st.entry(local).or_default().1 += sent.load(Ordering::Relaxed);
 }
 
 /// The hand-written hostile server on 0.0.0.0:PORT; its behaviour is chosen by the address
 /// the client dialled.
 async fn hostile_server(plan: HashMap<IpAddr, Hostile>, stats: Stats) -> u16 {
-    let listener = TcpListener::bind("0.0.0.0:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        loop {
-            let Ok((s, _)) = listener.accept().await else {
-                return;
-            };
-            let local = s.local_addr().unwrap().ip();
-            stats.lock().unwrap().entry(local).or_default().0 += 1;
-            // Unknown addresses (none expected) get the harmless drip.
-            let what = plan.get(&local).copied().unwrap_or(Hostile::DripBanner);
-            tokio::spawn(serve_one(s, what, Arc::clone(&stats)));
-        }
-    });
-    port
+    serve_tcp("0.0.0.0:0", move |s| {
+        let local = s.local_addr().unwrap().ip();
+        stats.lock().unwrap().entry(local).or_default().0 += 1;
+        // Unknown addresses (none expected) get the harmless drip.
+        let what = plan.get(&local).copied().unwrap_or(Hostile::DripBanner);
+        serve_one(s, what, Arc::clone(&stats))
+    })
+    .await
 }
 
 /// Peak resident set (VmHWM, KiB) of a running process, if readable.
@@ -168,16 +153,13 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 
 #[test]
 fn hand_written_hostile_smtp_servers_cost_one_bounded_probe_each() {
-    if !sandboxed("hand_written_hostile_smtp_servers_cost_one_bounded_probe_each") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(81, Profile::Realistic);
     let w = h.testbed.world();
-    let cfg = w.config();
     // Domains with exactly one MX on a dedicated loopback address, no MTA-STS: one probe each.
     let mut picked: Vec<(String, IpAddr)> = Vec::new();
-    for (_, d) in mxscan_testbed::names::synthetic_domains(cfg.seed, 2_000, cfg.profile) {
+    for d in h.domains(2_000) {
         let t = w.expected(&d);
         if t.scenario.dns == "mx_dedicated"
             && t.scenario.sts == "none"
@@ -287,13 +269,10 @@ fn hand_written_hostile_smtp_servers_cost_one_bounded_probe_each() {
 
 #[test]
 fn the_worlds_hostile_scenarios_cost_one_bounded_probe_each() {
-    if !sandboxed("the_worlds_hostile_scenarios_cost_one_bounded_probe_each") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(82, Profile::Stress);
     let w = h.testbed.world();
-    let cfg = w.config();
     let hostile_smtp = [
         SmtpClass::Tarpit,
         SmtpClass::EhloOversized,
@@ -311,7 +290,7 @@ fn the_worlds_hostile_scenarios_cost_one_bounded_probe_each() {
     let mut domains = Vec::new();
     let mut smtp_seen: HashMap<&str, usize> = HashMap::new();
     let mut sts_seen: HashMap<&str, usize> = HashMap::new();
-    for (_, d) in mxscan_testbed::names::synthetic_domains(cfg.seed, 6_000, cfg.profile) {
+    for d in h.domains(6_000) {
         let t = w.expected(&d);
         let sc = w.scenario(&d);
         let smtp_hit =

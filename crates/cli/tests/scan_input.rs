@@ -5,21 +5,16 @@
 
 mod common;
 
-use common::{Harness, only_survey, sandboxed, serial};
+use common::{Harness, Scan, only_survey, serial};
 use mxscan_store::manifest::{Manifest, SurveyStatus};
 use mxscan_testbed::profile::Profile;
 
 #[test]
 fn malformed_lines_are_reported_with_line_numbers_and_skipped() {
-    if !sandboxed("malformed_lines_are_reported_with_line_numbers_and_skipped") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(71, Profile::Realistic);
-    let cfg = h.testbed.world().config();
-    let good: Vec<String> = mxscan_testbed::names::synthetic_domains(cfg.seed, 20, cfg.profile)
-        .map(|(_, d)| d)
-        .collect();
+    let good = h.domains(20);
     // (line number, text) of the bad lines; good names around them.
     let bad = [
         (3, "bad domain.com"),
@@ -73,9 +68,7 @@ fn malformed_lines_are_reported_with_line_numbers_and_skipped() {
 /// message naming the path and the reason, and no survey that claims to be complete.
 #[test]
 fn unreadable_input_is_a_clear_error() {
-    if !sandboxed("unreadable_input_is_a_clear_error") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(72, Profile::Realistic);
     let missing = h.dir.path().join("no-such-list.csv");

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Harness, flags_with, mxscan, sandboxed, serial};
+use common::{Harness, flags_with, mxscan, serial};
 use mxscan_store::manifest::{Manifest, SurveyStatus};
 use mxscan_store::rows::Table;
 use mxscan_testbed::profile::Profile;
@@ -191,9 +191,7 @@ fn tmp_files(survey: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn one_sigint_finishes_in_flight_domains_and_leaves_a_partial_readable_survey() {
-    if !sandboxed("one_sigint_finishes_in_flight_domains_and_leaves_a_partial_readable_survey") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(51, Profile::Realistic);
     let out = h.dir.path().join("surveys");
@@ -223,9 +221,7 @@ fn one_sigint_finishes_in_flight_domains_and_leaves_a_partial_readable_survey() 
 
 #[test]
 fn two_sigints_leave_at_once_and_committed_parts_stay_readable() {
-    if !sandboxed("two_sigints_leave_at_once_and_committed_parts_stay_readable") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(52, Profile::Realistic);
     let out = h.dir.path().join("surveys");

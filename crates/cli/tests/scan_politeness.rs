@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use common::{Harness, compare, flags_with, only_survey, sandboxed, serial, write_domains};
+use common::{Harness, Scan, compare, flags_with, only_survey, serial, write_domains};
 use mxscan_testbed::connlog::ServerKind;
 use mxscan_testbed::profile::Profile;
 
@@ -82,18 +82,14 @@ fn shared_policy_hosts(
 
 #[test]
 fn one_connection_per_address_and_shared_mx_probed_once() {
-    if !sandboxed("one_connection_per_address_and_shared_mx_probed_once") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     politeness_run(false);
 }
 
 /// Intervals per address and per /24, measured on the testbed's connection log.
 #[test]
 fn intervals_per_address_and_per_prefix_are_kept() {
-    if !sandboxed("intervals_per_address_and_per_prefix_are_kept") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     politeness_run(true);
 }
 
@@ -101,10 +97,7 @@ fn intervals_per_address_and_per_prefix_are_kept() {
 fn politeness_run(check_intervals: bool) {
     let _serial = serial();
     let h = Harness::start(31, Profile::Stress);
-    let w = h.testbed.world().config();
-    let pool: Vec<String> = mxscan_testbed::names::synthetic_domains(w.seed, 20_000, w.profile)
-        .map(|(_, d)| d)
-        .collect();
+    let pool = h.domains(20_000);
     let groups = shared_policy_hosts(&h, &pool, 12, 3);
     assert_eq!(groups.len(), 12, "the pool has enough shared policy hosts");
     let mut domains: Vec<String> = pool[..800].to_vec();

@@ -11,7 +11,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Harness, compare, only_survey, sandboxed, serial};
+use common::{Harness, Scan, compare, only_survey, serial};
 use mxscan_testbed::profile::{LatencyConfig, Profile};
 use mxscan_testbed::world::WorldConfig;
 
@@ -47,9 +47,7 @@ fn scan_and_compare(h: &Harness, count: u64, what: &str) {
 
 #[test]
 fn realistic_seed_1_ten_thousand_domains_match_the_truth() {
-    if !sandboxed("realistic_seed_1_ten_thousand_domains_match_the_truth") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     scan_and_compare(
         &Harness::start(1, Profile::Realistic),
@@ -60,9 +58,7 @@ fn realistic_seed_1_ten_thousand_domains_match_the_truth() {
 
 #[test]
 fn realistic_seed_2_ten_thousand_domains_match_the_truth() {
-    if !sandboxed("realistic_seed_2_ten_thousand_domains_match_the_truth") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     scan_and_compare(
         &Harness::start(2, Profile::Realistic),
@@ -73,9 +69,7 @@ fn realistic_seed_2_ten_thousand_domains_match_the_truth() {
 
 #[test]
 fn stress_seeds_3_4_5_two_thousand_domains_each_match_the_truth() {
-    if !sandboxed("stress_seeds_3_4_5_two_thousand_domains_each_match_the_truth") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     for seed in [3, 4, 5] {
         let _serial = serial();
         scan_and_compare(
@@ -91,9 +85,7 @@ fn stress_seeds_3_4_5_two_thousand_domains_each_match_the_truth() {
 /// truth is unchanged; what this proves is that waiting does not confuse the scheduler.
 #[test]
 fn realistic_with_latency_one_thousand_domains_match_the_truth() {
-    if !sandboxed("realistic_with_latency_one_thousand_domains_match_the_truth") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start_with(WorldConfig {
         seed: 11,

@@ -7,20 +7,15 @@ mod common;
 
 use std::collections::{BTreeSet, HashMap};
 
-use common::{Harness, only_survey, sandboxed, serial};
+use common::{Harness, Scan, only_survey, serial};
 use mxscan_testbed::profile::Profile;
 
 #[test]
 fn three_shards_cover_the_list_exactly_once() {
-    if !sandboxed("three_shards_cover_the_list_exactly_once") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let _serial = serial();
     let h = Harness::start(61, Profile::Realistic);
-    let cfg = h.testbed.world().config();
-    let names: Vec<String> = mxscan_testbed::names::synthetic_domains(cfg.seed, 900, cfg.profile)
-        .map(|(_, d)| d)
-        .collect();
+    let names = h.domains(900);
     // A plain list with duplicates, upper-case and trailing-dot spellings of listed names.
     let mut text = String::new();
     for (i, d) in names.iter().enumerate() {

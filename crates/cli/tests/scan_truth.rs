@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Harness, compare, only_survey, sandboxed};
+use common::{Harness, Scan, compare, only_survey};
 use mxscan_testbed::profile::Profile;
 
 fn scan_and_compare(seed: u64, profile: Profile, count: u64) {
@@ -19,8 +19,6 @@ fn scan_and_compare(seed: u64, profile: Profile, count: u64) {
 
 #[test]
 fn stress_world_seed_7_matches_the_truth() {
-    if !sandboxed("stress_world_seed_7_matches_the_truth") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     scan_and_compare(7, Profile::Stress, 2_000);
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Harness, compare, mxscan, only_survey, sandboxed};
+use common::{Harness, Scan, compare, mxscan, only_survey};
 use mxscan_store::manifest::{Manifest, SurveyStatus};
 use mxscan_store::rows::{DomainRow, MxRow};
 use mxscan_testbed::profile::Profile;
@@ -176,9 +176,7 @@ print(json.dumps(out))
 
 #[test]
 fn killed_three_times_then_resumed_equals_an_uninterrupted_run() {
-    if !sandboxed("killed_three_times_then_resumed_equals_an_uninterrupted_run") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let h = Harness::start(11, Profile::Stress);
     let list = h.write_list("list.csv", COUNT);
     let logs = h.dir.path().join("logs");

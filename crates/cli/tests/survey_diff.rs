@@ -7,9 +7,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use common::{Harness, mxscan, only_survey, sandboxed};
+use common::{Harness, Scan, mxscan, only_survey};
 use mxscan_testbed::profile::Profile;
 use mxscan_testbed::truth::DomainTruth;
+use mxscan_testkit::tools::run_ok;
 use serde_json::Value;
 
 const COUNT: u64 = 1_000;
@@ -112,9 +113,7 @@ fn items(diff: &Value, class: &str) -> BTreeSet<String> {
 
 #[test]
 fn diff_of_two_worlds_agrees_with_their_truths() {
-    if !sandboxed("diff_of_two_worlds_agrees_with_their_truths") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let old_h = Harness::start(7, Profile::Stress);
     let list = old_h.write_list("list.csv", COUNT);
     let old_out = old_h.dir.path().join("surveys");
@@ -128,17 +127,9 @@ fn diff_of_two_worlds_agrees_with_their_truths() {
     let new = only_survey(&new_out);
     let new_truth = new_h.truth(&list);
 
-    let out = mxscan()
-        .arg("diff")
-        .arg(&old)
-        .arg(&new)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "diff: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        mxscan().arg("diff").arg(&old).arg(&new).arg("--json"),
+        "diff",
     );
     let diff: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(diff["common_domains"], COUNT);

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{Harness, mxscan, only_survey, sandboxed};
+use common::{Harness, Scan, mxscan, only_survey};
 use mxscan_testbed::profile::Profile;
+use mxscan_testkit::tools::{python_has, run_ok};
 use serde_json::Value;
 
 /// One stress survey shared by the tests of this file (scanned once, on first use).
@@ -31,25 +32,8 @@ fn scanned() -> &'static Scanned {
     })
 }
 
-fn python_has(module: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED part of the test: python3 module {module} is missing (CI installs it)");
-    }
-    ok
-}
-
 fn run_json(args: &[&str]) -> Value {
-    let out = mxscan().args(args).output().expect("mxscan runs");
-    assert!(
-        out.status.success(),
-        "mxscan {args:?}: {:?}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(mxscan().args(args), &format!("mxscan {args:?}"));
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
@@ -169,9 +153,7 @@ fn figure(s: &Value, name: &str) -> Option<u64> {
 
 #[test]
 fn summary_figures_agree_with_duckdb() {
-    if !sandboxed("summary_figures_agree_with_duckdb") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let s = scanned();
     let dir = s.survey.to_str().unwrap();
     let summary = run_json(&["summary", dir, "--json"]);
@@ -196,14 +178,9 @@ fn summary_figures_agree_with_duckdb() {
     if !python_has("duckdb") {
         return;
     }
-    let out = Command::new("python3")
-        .args(["-c", DUCKDB_FIGURES, dir])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "duckdb script: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new("python3").args(["-c", DUCKDB_FIGURES, dir]),
+        "duckdb script",
     );
     let want: serde_json::Map<String, Value> = serde_json::from_slice(&out.stdout).unwrap();
     let mut compared = 0;
@@ -266,9 +243,7 @@ print(json.dumps({"rows": len(rows), "cols": cols}))
 
 #[test]
 fn every_table_exports_and_parses_back() {
-    if !sandboxed("every_table_exports_and_parses_back") {
-        return;
-    }
+    mxscan_testkit::require_sandbox!();
     let s = scanned();
     let has_python = Command::new("python3")
         .arg("--version")
@@ -280,17 +255,13 @@ fn every_table_exports_and_parses_back() {
         assert!(want > 0, "{table} is empty");
         for format in ["csv", "jsonl"] {
             let file = tmp.path().join(format!("{table}.{format}"));
-            let out = mxscan()
-                .arg("export")
-                .arg(&s.survey)
-                .args(["--format", format, table, "--output"])
-                .arg(&file)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "export {table} {format}: {}",
-                String::from_utf8_lossy(&out.stderr)
+            run_ok(
+                mxscan()
+                    .arg("export")
+                    .arg(&s.survey)
+                    .args(["--format", format, table, "--output"])
+                    .arg(&file),
+                &format!("export {table} {format}"),
             );
             // Standard output gives the same bytes.
             let piped = mxscan()
@@ -309,15 +280,11 @@ fn every_table_exports_and_parses_back() {
                 eprintln!("SKIPPED python parse-back: python3 missing");
                 continue;
             }
-            let parsed = Command::new("python3")
-                .args(["-c", PARSE_BACK, format])
-                .arg(&file)
-                .output()
-                .unwrap();
-            assert!(
-                parsed.status.success(),
-                "python parse {table} {format}: {}",
-                String::from_utf8_lossy(&parsed.stderr)
+            let parsed = run_ok(
+                Command::new("python3")
+                    .args(["-c", PARSE_BACK, format])
+                    .arg(&file),
+                &format!("python parse {table} {format}"),
             );
             let v: Value = serde_json::from_slice(&parsed.stdout).unwrap();
             assert_eq!(

@@ -1,16 +1,14 @@
 //! The DNS wrapper against a tiny in-test authoritative server on 127.0.0.1 (UDP + TCP on
 //! the same port): every status, CNAME, null MX, TC→TCP fallback, retries, caching.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::dns_server::*;
 use hickory_proto::rr::{Record, RecordType};
 use mxscan_probe::dns::{Dns, DnsConfig, LookupStatus, Nameservers, RateHook};
+use mxscan_testkit::dns::*;
 
 fn world() -> HashMap<(String, RecordType), Ans> {
     let mut z = HashMap::new();
@@ -78,10 +76,16 @@ fn cfg(server: &Server) -> DnsConfig {
     }
 }
 
-#[tokio::test]
-async fn mx_answers_and_statuses() {
+/// The scripted world's server, and a resolver asking it (no rate hook).
+async fn resolver() -> (Server, Dns) {
     let server = start(world()).await;
     let dns = Dns::new(cfg(&server), None).unwrap();
+    (server, dns)
+}
+
+#[tokio::test]
+async fn mx_answers_and_statuses() {
+    let (server, dns) = resolver().await;
 
     let ans = dns.mx("Example.Test").await;
     assert_eq!(ans.status, LookupStatus::Ok);
@@ -131,8 +135,7 @@ async fn mx_answers_and_statuses() {
 
 #[tokio::test]
 async fn cname_chain_and_txt_strings() {
-    let server = start(world()).await;
-    let dns = Dns::new(cfg(&server), None).unwrap();
+    let (_server, dns) = resolver().await;
     let alias = dns.ipv4("alias.test").await;
     assert_eq!(alias.status, LookupStatus::Ok);
     assert!(alias.cname);
@@ -163,8 +166,7 @@ async fn cname_chain_and_txt_strings() {
 
 #[tokio::test]
 async fn truncated_udp_falls_back_to_tcp() {
-    let server = start(world()).await;
-    let dns = Dns::new(cfg(&server), None).unwrap();
+    let (server, dns) = resolver().await;
     let t = dns.txt("big.test").await;
     assert_eq!(t.status, LookupStatus::Ok, "{t:?}");
     assert_eq!(t.records.len(), 40);

@@ -7,14 +7,15 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use common::bed::{dialer, https_bed, trust};
-use common::dns_server::{self, Ans};
+use common::{dialer, trust};
 use hickory_proto::rr::RecordType;
 use mxscan_probe::dns::{Dns, DnsConfig, Nameservers};
 use mxscan_probe::fetch::{FetchError, FetchOptions, fetch_policy};
 use mxscan_probe::tls::client_config;
 use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec, HttpResponse, HttpsSite};
 use mxscan_testbed::table::BehaviourTable;
+use mxscan_testkit::bed::{Bed, https_bed};
+use mxscan_testkit::dns::{self as dns_server, Ans};
 
 const POLICY: &[u8] = b"version: STSv1\nmode: enforce\nmx: mx.example.test\nmax_age: 86400\n";
 
@@ -97,7 +98,7 @@ fn sites() -> Vec<(&'static str, HttpsSite)> {
 struct World {
     dns: Dns,
     dns_server: dns_server::Server,
-    bed: common::bed::Bed,
+    bed: Bed,
     trust: mxscan_probe::cert::TrustStore,
     dialer: mxscan_probe::dialer::Dialer,
     opts: FetchOptions,

@@ -11,11 +11,8 @@ use std::time::Duration;
 
 use mxscan_probe::blocklist::Blocklist;
 use mxscan_probe::dialer::{DialOutcome, Dialer};
+use mxscan_testkit::sandbox::in_sandbox;
 use tokio::net::TcpListener;
-
-fn in_sandbox() -> bool {
-    std::env::var("MXSCAN_IN_SANDBOX").as_deref() == Ok("1")
-}
 
 #[tokio::test]
 async fn private_address_on_lo_is_never_dialled_unless_allowed() {

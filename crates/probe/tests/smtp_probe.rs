@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::bed::{dialer, smtp_bed, trust};
+use common::{dialer, trust};
 use mxscan_probe::cert::CertStatus;
 use mxscan_probe::smtp_probe::{ProbeOptions, ProbeOutcome, probe_smtp};
 use mxscan_probe::tls::client_config;
@@ -19,38 +19,30 @@ use mxscan_testbed::behaviour::{
     TlsBehaviour,
 };
 use mxscan_testbed::table::BehaviourTable;
+use mxscan_testkit::bed::smtp_bed;
+use mxscan_testkit::hostile::{pour, serve_tcp};
 use rustls_pki_types::UnixTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-fn conv(f: impl FnOnce(&mut Conversation)) -> SmtpScript {
-    let mut c = Conversation {
-        hostname: "mx.example.test".into(),
-        multiline_greeting: false,
-        ehlo: EhloReply::Ok {
-            starttls: true,
-            padding_bytes: 0,
+/// A certificate for the SNI name, with `defect`.
+fn sni_cert(defect: CertDefect) -> CertSpec {
+    CertSpec {
+        names: CertNames::Sni {
+            fallback: "fallback.test".into(),
         },
-        starttls: StarttlsReply::Ready,
-        inject_after_starttls: None,
-        tls: TlsBehaviour::Handshake(CertSpec {
-            names: CertNames::Sni {
-                fallback: "fallback.test".into(),
-            },
-            defect: CertDefect::None,
-        }),
-    };
+        defect,
+    }
+}
+
+fn conv(f: impl FnOnce(&mut Conversation)) -> SmtpScript {
+    let mut c = Conversation::well_behaved("mx.example.test", sni_cert(CertDefect::None));
     f(&mut c);
     SmtpScript::Conversation(c)
 }
 
 fn cert(defect: CertDefect) -> TlsBehaviour {
-    TlsBehaviour::Handshake(CertSpec {
-        names: CertNames::Sni {
-            fallback: "fallback.test".into(),
-        },
-        defect,
-    })
+    TlsBehaviour::Handshake(sni_cert(defect))
 }
 
 fn opts() -> ProbeOptions {
@@ -372,7 +364,7 @@ async fn blocked_and_refused_connections() {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = l.local_addr().unwrap().port();
     drop(l);
-    let closed = common::bed::dialer(port, 1);
+    let closed = common::dialer(port, 1);
     let o = probe_smtp("127.0.0.1".parse().unwrap(), "mx.test", &opts(), &closed).await;
     assert_eq!(o.status, ProbeStatus::ConnectRefused, "{o:?}");
     assert!(bed.log.snapshot().records.is_empty());
@@ -384,27 +376,30 @@ where
     F: Fn(tokio::net::TcpStream, Arc<AtomicU64>) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
     let written = Arc::new(AtomicU64::new(0));
     let w = written.clone();
-    tokio::spawn(async move {
-        while let Ok((s, _)) = l.accept().await {
-            tokio::spawn(f(s, w.clone()));
-        }
-    });
+    let port = serve_tcp("127.0.0.1:0", move |s| f(s, w.clone())).await;
     (port, written)
 }
 
-async fn pour(s: &mut tokio::net::TcpStream, chunk: &[u8], total: u64, written: &AtomicU64) {
-    let mut sent = 0u64;
-    while sent < total {
-        if s.write_all(chunk).await.is_err() {
-            return;
-        }
-        sent += chunk.len() as u64;
-        written.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-    }
+/// Probe the hostile server on `port` at 127.0.0.1 with `opts`: the outcome, and how long
+/// the probe took.
+async fn probe_hostile(port: u16, opts: &ProbeOptions) -> (ProbeOutcome, Duration) {
+    let dialer = dialer(port, 1);
+    let t = Instant::now();
+    let o = probe_smtp("127.0.0.1".parse().unwrap(), "mx.test", opts, &dialer).await;
+    (o, t.elapsed())
+}
+
+/// A moment after the probe: we stopped reading, so the server could only fill the socket
+/// buffers.
+async fn assert_server_stopped(written: &AtomicU64) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        written.load(Ordering::Relaxed) < 64 << 20,
+        "{}",
+        written.load(Ordering::Relaxed)
+    );
 }
 
 #[tokio::test]
@@ -415,18 +410,10 @@ async fn endless_banner_ends_at_the_reply_cap() {
         pour(&mut s, &line, u64::MAX, &w).await;
     })
     .await;
-    let dialer = dialer(port, 1);
-    let t = Instant::now();
-    let o = probe_smtp("127.0.0.1".parse().unwrap(), "mx.test", &opts(), &dialer).await;
+    let (o, took) = probe_hostile(port, &opts()).await;
     assert_eq!(o.status, ProbeStatus::ProtocolError, "{o:?}");
-    assert!(t.elapsed() < Duration::from_secs(3));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    // We stopped reading: the server could only fill the socket buffers.
-    assert!(
-        written.load(Ordering::Relaxed) < 64 << 20,
-        "{}",
-        written.load(Ordering::Relaxed)
-    );
+    assert!(took < Duration::from_secs(3));
+    assert_server_stopped(&written).await;
 }
 
 #[tokio::test]
@@ -439,18 +426,11 @@ async fn gigabyte_reply_ends_at_the_reply_cap() {
         pour(&mut s, &[b'A'; 64 * 1024], 1 << 30, &w).await;
     })
     .await;
-    let dialer = dialer(port, 1);
-    let t = Instant::now();
-    let o = probe_smtp("127.0.0.1".parse().unwrap(), "mx.test", &opts(), &dialer).await;
+    let (o, took) = probe_hostile(port, &opts()).await;
     assert_eq!(o.status, ProbeStatus::ProtocolError, "{o:?}");
     assert_eq!(o.banner.as_deref(), Some("hostile.test ESMTP"));
-    assert!(t.elapsed() < Duration::from_secs(3));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
-        written.load(Ordering::Relaxed) < 64 << 20,
-        "{}",
-        written.load(Ordering::Relaxed)
-    );
+    assert!(took < Duration::from_secs(3));
+    assert_server_stopped(&written).await;
 }
 
 #[tokio::test]
@@ -465,11 +445,8 @@ async fn dripping_greeting_hits_the_phase_deadline() {
         }
     })
     .await;
-    let dialer = dialer(port, 1);
-    let t = Instant::now();
-    let o = probe_smtp("127.0.0.1".parse().unwrap(), "mx.test", &opts(), &dialer).await;
+    let (o, took) = probe_hostile(port, &opts()).await;
     assert_eq!(o.status, ProbeStatus::GreetingTimeout, "{o:?}");
-    let took = t.elapsed();
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(2),
         "{took:?}"
@@ -496,15 +473,9 @@ async fn whole_probe_deadline_caps_slow_phases() {
         }
     })
     .await;
-    let dialer = dialer(port, 1);
     let mut o2 = opts();
     o2.total_timeout = Duration::from_secs(2);
-    let t = Instant::now();
-    let o = probe_smtp("127.0.0.1".parse().unwrap(), "mx.test", &o2, &dialer).await;
+    let (o, took) = probe_hostile(port, &o2).await;
     assert_eq!(o.status, ProbeStatus::Timeout, "{o:?}");
-    assert!(
-        t.elapsed() < Duration::from_millis(2600),
-        "{:?}",
-        t.elapsed()
-    );
+    assert!(took < Duration::from_millis(2600), "{took:?}");
 }

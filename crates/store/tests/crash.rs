@@ -226,11 +226,7 @@ async fn a_part_is_committed_after_its_maximum_age() {
 
 #[tokio::test]
 async fn a_complete_survey_resumes_only_when_allowed() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("s");
-    let (w, h) = SurveyWriter::spawn(&dir, SURVEY, small_opts()).unwrap();
-    drive(&w, SURVEY, 0..3, None, &mut HashSet::new()).await;
-    h.finish(SurveyStatus::Complete).await.unwrap();
+    let (_root, dir) = finished_survey(SURVEY, "s", 0..3, SurveyStatus::Complete).await;
     assert!(matches!(
         open_for_resume(&dir, ResumeOptions::default()),
         Err(StoreError::SurveyComplete(_))
@@ -247,11 +243,7 @@ async fn a_complete_survey_resumes_only_when_allowed() {
 
 #[tokio::test]
 async fn stale_tmp_files_are_invisible_and_removed() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("s");
-    let (w, h) = SurveyWriter::spawn(&dir, SURVEY, small_opts()).unwrap();
-    drive(&w, SURVEY, 0..3, None, &mut HashSet::new()).await;
-    h.finish(SurveyStatus::Partial).await.unwrap();
+    let (_root, dir) = finished_survey(SURVEY, "s", 0..3, SurveyStatus::Partial).await;
     // Truncated garbage where a crash would leave it.
     std::fs::write(
         dir.join("domains").join(reader::tmp_part_name(7)),

@@ -2,22 +2,21 @@
 
 mod common;
 
-use std::collections::HashSet;
-
 use common::*;
 use mxscan_store::export::{ExportFormat, export};
-use mxscan_store::{SurveyStatus, SurveyWriter, Table};
+use mxscan_store::{SurveyStatus, Table};
 use serde_json::Value;
 
 const SURVEY: &str = "2026-11-22T1000Z";
 
 async fn survey(n: usize) -> (tempfile::TempDir, std::path::PathBuf) {
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join(format!("survey={SURVEY}"));
-    let (w, h) = SurveyWriter::spawn(&dir, SURVEY, small_opts()).unwrap();
-    drive(&w, SURVEY, 0..n, None, &mut HashSet::new()).await;
-    h.finish(SurveyStatus::Complete).await.unwrap();
-    (root, dir)
+    finished_survey(
+        SURVEY,
+        &format!("survey={SURVEY}"),
+        0..n,
+        SurveyStatus::Complete,
+    )
+    .await
 }
 
 fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {

@@ -10,17 +10,10 @@ use std::process::Command;
 
 use common::*;
 use mxscan_store::{Manifest, SurveyStatus, SurveyWriter, create_survey};
+use mxscan_testkit::tools::python_has;
 use serde_json::json;
 
 const SCRIPT: &str = include_str!("../testdata/check_survey.py");
-
-fn python_has(module: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
 
 async fn write_survey(root: &Path, id: &str, n: usize) -> serde_json::Value {
     let t = time::OffsetDateTime::now_utc();

@@ -188,11 +188,7 @@ async fn values_outside_the_vocabulary_are_errors() {
 
 #[tokio::test]
 async fn spawning_on_a_survey_with_parts_needs_the_resume_index() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("s");
-    let (w, h) = SurveyWriter::spawn(&dir, SURVEY, small_opts()).unwrap();
-    drive(&w, SURVEY, 0..5, None, &mut HashSet::new()).await;
-    h.finish(SurveyStatus::Partial).await.unwrap();
+    let (_root, dir) = finished_survey(SURVEY, "s", 0..5, SurveyStatus::Partial).await;
     assert!(matches!(
         SurveyWriter::spawn(&dir, SURVEY, small_opts()),
         Err(StoreError::NotEmpty(_))

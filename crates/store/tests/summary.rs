@@ -65,6 +65,17 @@ fn mx(
     }
 }
 
+/// The mx row of `domain` at the shared host mx1.a.example (127.0.0.1, valid certificate).
+fn on_mx1_a(domain: &str) -> MxRow {
+    mx(
+        domain,
+        "mx1.a.example",
+        "127.0.0.1",
+        Some(true),
+        Some("valid"),
+    )
+}
+
 #[tokio::test]
 async fn summary_of_a_known_survey() {
     let root = tempfile::tempdir().unwrap();
@@ -80,18 +91,7 @@ async fn summary_of_a_known_survey() {
         tlsrpt_rua: vec!["mailto:r@a.example".into()],
         ..dom("a.example")
     };
-    w.domain(
-        a,
-        vec![mx(
-            "a.example",
-            "mx1.a.example",
-            "127.0.0.1",
-            Some(true),
-            Some("valid"),
-        )],
-    )
-    .await
-    .unwrap();
+    w.domain(a, vec![on_mx1_a("a.example")]).await.unwrap();
     let b = DomainRow {
         starttls: Coverage::Some,
         cert_valid: Coverage::None,
@@ -130,18 +130,7 @@ async fn summary_of_a_known_survey() {
         sts_deviations: vec!["mx_trailing_dot".into()],
         ..dom("d.example")
     };
-    w.domain(
-        d,
-        vec![mx(
-            "d.example",
-            "mx1.a.example",
-            "127.0.0.1",
-            Some(true),
-            Some("valid"),
-        )],
-    )
-    .await
-    .unwrap();
+    w.domain(d, vec![on_mx1_a("d.example")]).await.unwrap();
     h.finish(SurveyStatus::Complete).await.unwrap();
 
     let s = Summary::compute(&dir).unwrap();

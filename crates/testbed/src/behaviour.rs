@@ -74,6 +74,25 @@ pub struct Conversation {
     pub tls: TlsBehaviour,
 }
 
+impl Conversation {
+    /// A well-behaved host named `hostname`: a one-line greeting, an EHLO reply that offers
+    /// STARTTLS, `220` to STARTTLS with nothing injected, then a TLS handshake presenting
+    /// `cert`. Scenarios and tests change the fields they are about.
+    pub fn well_behaved(hostname: impl Into<String>, cert: CertSpec) -> Conversation {
+        Conversation {
+            hostname: hostname.into(),
+            multiline_greeting: false,
+            ehlo: EhloReply::Ok {
+                starttls: true,
+                padding_bytes: 0,
+            },
+            starttls: StarttlsReply::Ready,
+            inject_after_starttls: None,
+            tls: TlsBehaviour::Handshake(cert),
+        }
+    }
+}
+
 /// How the server answers EHLO.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EhloReply {

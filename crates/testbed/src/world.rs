@@ -685,17 +685,7 @@ impl World {
             SmtpClass::CertIncompleteChain => CertDefect::IncompleteChain,
             _ => CertDefect::None,
         };
-        let mut conv = Conversation {
-            hostname,
-            multiline_greeting: false,
-            ehlo: EhloReply::Ok {
-                starttls: true,
-                padding_bytes: 0,
-            },
-            starttls: StarttlsReply::Ready,
-            inject_after_starttls: None,
-            tls: TlsBehaviour::Handshake(CertSpec { names, defect }),
-        };
+        let mut conv = Conversation::well_behaved(hostname, CertSpec { names, defect });
         let mut greet_delay = Duration::ZERO;
         let script = match class {
             SmtpClass::Tarpit => SmtpScript::Tarpit,

@@ -1,25 +1,21 @@
 //! The connection log as the scanner's politeness tests will use it: concurrency and
 //! intervals per address, measured on connections the real servers accepted.
 
-mod servers_support;
-
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use mxscan_testbed::behaviour::{CertDefect, SmtpScript};
+use mxscan_testbed::behaviour::SmtpScript;
 use mxscan_testbed::ca::Ca;
 use mxscan_testbed::connlog::{ConnLog, ConnSnapshot, ServerKind};
 use mxscan_testbed::smtp_server::start_smtp_with;
 use mxscan_testbed::table::BehaviourTable;
-use servers_support::*;
+use mxscan_testkit::bed::*;
+use mxscan_testkit::client::*;
 
 async fn wait_for(cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() && start.elapsed() < WAIT {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(cond(), "condition not reached");
+    let reached = wait_until(Duration::from_millis(10), cond).await;
+    assert!(reached, "condition not reached");
 }
 
 #[tokio::test]
@@ -67,8 +63,8 @@ async fn connect_all(addrs: &[SocketAddr]) -> Vec<tokio::net::TcpStream> {
 #[tokio::test]
 async fn sequential_connections_show_interval_and_no_overlap() {
     let a = ip(40, 1, 1);
-    let conv = conversation("mx.seq.test", fixed(&["mx.seq.test"], CertDefect::None));
-    let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Conversation(conv))).await;
+    let conv = plain("mx.seq.test");
+    let bed = conversation_bed(a, conv).await;
     let gap = Duration::from_millis(150);
     for i in 0..3 {
         if i > 0 {

@@ -1,17 +1,17 @@
 //! The HTTPS (MTA-STS policy) server against a tokio-rustls client: every site and response
 //! of the behaviour contract, on loopback only.
 
-mod servers_support;
-
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec, HttpResponse, HttpsSite};
 use mxscan_testbed::table::BehaviourTable;
-use rustls::CertificateError;
-use servers_support::*;
+use mxscan_testkit::bed::*;
+use mxscan_testkit::client::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 const POLICY: &[u8] = b"version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 86400\n";
 
@@ -81,16 +81,52 @@ fn parse(raw: &[u8]) -> Response {
     }
 }
 
-async fn get(bed: &Bed, addr: SocketAddr, host: &str, path: &str) -> Response {
+/// Connect to `addr`, shake hands for `host` and send `GET path` with `headers` (each line
+/// ending in CRLF) after `Host`: the stream, for reading the response.
+async fn request(
+    bed: &Bed,
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    headers: &str,
+) -> TlsStream<TcpStream> {
     let tcp = connect(addr).await;
     let mut tls = tls_handshake(&default_connector(&bed.ca), tcp, host)
         .await
         .unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n");
     tls.write_all(req.as_bytes()).await.unwrap();
+    tls
+}
+
+/// [`request`] of the policy, without `Connection: close`.
+async fn request_policy(bed: &Bed, addr: SocketAddr, host: &str) -> TlsStream<TcpStream> {
+    request(bed, addr, host, "/.well-known/mta-sts.txt", "").await
+}
+
+async fn get(bed: &Bed, addr: SocketAddr, host: &str, path: &str) -> Response {
+    let mut tls = request(bed, addr, host, path, "Connection: close\r\n").await;
     let (raw, end) = read_all(&mut tls, 1 << 20).await;
     end.unwrap();
     parse(&raw)
+}
+
+/// One read (of at most 16 bytes) within `wait`.
+async fn read_some(tls: &mut TlsStream<TcpStream>, wait: Duration) -> Vec<u8> {
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(wait, tls.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    buf[..n].to_vec()
+}
+
+/// The handshake failed because the server reset the connection.
+fn assert_reset(f: TlsFailure) {
+    assert!(
+        matches!(f, TlsFailure::Io(ErrorKind::ConnectionReset, _)),
+        "{f:?}"
+    );
 }
 
 #[tokio::test]
@@ -180,13 +216,7 @@ async fn oversized_body_client_stops_at_64k() {
     let a = ip(20, 2, 1);
     let size = 10u64 << 20;
     let bed = https_bed(BehaviourTable::new().https(a, site(HttpResponse::Oversized(size)))).await;
-    let tcp = connect(bed.addr(a)).await;
-    let mut tls = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.big.test")
-        .await
-        .unwrap();
-    tls.write_all(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.big.test\r\n\r\n")
-        .await
-        .unwrap();
+    let mut tls = request_policy(&bed, bed.addr(a), "mta-sts.big.test").await;
     let (raw, end) = read_all(&mut tls, 64 * 1024).await;
     end.unwrap();
     assert!(raw.len() >= 64 * 1024);
@@ -195,45 +225,24 @@ async fn oversized_body_client_stops_at_64k() {
     assert_eq!(r.header("content-length"), Some(size.to_string().as_str()));
     assert_eq!(r.header("content-type"), Some("text/plain"));
     drop(tls);
-    let start = Instant::now();
-    while bed.server.active() > 0 && start.elapsed() < WAIT {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        bed.server.active(),
-        0,
-        "server stopped streaming once the client left"
-    );
+    assert_idle(&bed, "server stopped streaming once the client left").await;
 }
 
 #[tokio::test]
 async fn slowloris_trickles_one_byte_per_second() {
     let a = ip(20, 3, 1);
     let bed = https_bed(BehaviourTable::new().https(a, site(HttpResponse::Slowloris))).await;
-    let tcp = connect(bed.addr(a)).await;
-    let mut tls = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.slow.test")
-        .await
-        .unwrap();
-    tls.write_all(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.slow.test\r\n\r\n")
-        .await
-        .unwrap();
+    let mut tls = request_policy(&bed, bed.addr(a), "mta-sts.slow.test").await;
     let t = Instant::now();
-    let mut byte = [0u8; 16];
-    let n = tokio::time::timeout(WAIT, tls.read(&mut byte))
-        .await
-        .unwrap()
-        .unwrap();
+    let byte = read_some(&mut tls, WAIT).await;
     let first = t.elapsed();
-    assert_eq!(&byte[..n], b"H", "one byte at a time");
+    assert_eq!(byte, b"H", "one byte at a time");
     assert!(
         first >= Duration::from_millis(900),
         "first byte after ~1 s, got {first:?}"
     );
-    let n = tokio::time::timeout(Duration::from_secs(3), tls.read(&mut byte))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(&byte[..n], b"T");
+    let byte = read_some(&mut tls, Duration::from_secs(3)).await;
+    assert_eq!(byte, b"T");
     assert!(t.elapsed() >= Duration::from_millis(1900));
 }
 
@@ -243,20 +252,10 @@ async fn reset_site_resets_before_any_byte() {
     let bed = https_bed(BehaviourTable::new().https(a, HttpsSite::Reset)).await;
     let mut tcp = connect(bed.addr(a)).await;
     let mut buf = [0u8; 8];
-    let r = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap();
+    let r = read_once(&mut tcp, &mut buf).await;
     assert_eq!(r.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset));
     // Through a TLS client: the handshake fails with a reset.
-    let tcp = connect(bed.addr(a)).await;
-    let f = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.r.test")
-        .await
-        .err()
-        .unwrap();
-    assert!(
-        matches!(f, TlsFailure::Io(ErrorKind::ConnectionReset, _)),
-        "{f:?}"
-    );
+    assert_reset(tls_failure(&bed.ca, connect(bed.addr(a)).await, "mta-sts.r.test").await);
 }
 
 #[tokio::test]
@@ -280,74 +279,29 @@ async fn sites_chosen_by_sni() {
         403
     );
     // An unknown name at that address: reset after the ClientHello.
-    let tcp = connect(bed.addr(a)).await;
-    let f = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.three.test")
-        .await
-        .err()
-        .unwrap();
-    assert!(
-        matches!(f, TlsFailure::Io(ErrorKind::ConnectionReset, _)),
-        "{f:?}"
-    );
+    assert_reset(tls_failure(&bed.ca, connect(bed.addr(a)).await, "mta-sts.three.test").await);
 }
 
 #[tokio::test]
 async fn certificate_defects_fail_verification() {
     let name = "mta-sts.cert.test";
-    type Check = fn(&CertificateError) -> bool;
-    let cases: [(u8, CertDefect, &str, Option<Check>); 7] = [
+    let cases: [(u8, CertDefect, &str, Option<CertCheck>); 7] = [
         (1, CertDefect::None, name, None),
-        (
-            2,
-            CertDefect::Expired,
-            name,
-            Some(|e| {
-                matches!(
-                    e,
-                    CertificateError::Expired | CertificateError::ExpiredContext { .. }
-                )
-            }),
-        ),
-        (
-            3,
-            CertDefect::NotYetValid,
-            name,
-            Some(|e| {
-                matches!(
-                    e,
-                    CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. }
-                )
-            }),
-        ),
-        (
-            4,
-            CertDefect::SelfSigned,
-            name,
-            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
-        ),
-        (
-            5,
-            CertDefect::UnknownIssuer,
-            name,
-            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
-        ),
+        (2, CertDefect::Expired, name, Some(is_expired)),
+        (3, CertDefect::NotYetValid, name, Some(is_not_yet_valid)),
+        (4, CertDefect::SelfSigned, name, Some(is_unknown_issuer)),
+        (5, CertDefect::UnknownIssuer, name, Some(is_unknown_issuer)),
         (
             6,
             CertDefect::IncompleteChain,
             name,
-            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
+            Some(is_unknown_issuer),
         ),
         (
             7,
             CertDefect::None,
             "mta-sts.wrong.test",
-            Some(|e| {
-                matches!(
-                    e,
-                    CertificateError::NotValidForName
-                        | CertificateError::NotValidForNameContext { .. }
-                )
-            }),
+            Some(is_wrong_name),
         ),
     ];
     let mut table = BehaviourTable::new();
@@ -366,16 +320,8 @@ async fn certificate_defects_fail_verification() {
     let connector = default_connector(&bed.ca);
     for (last, defect, _, check) in cases {
         let tcp = connect(bed.addr(ip(20, 6, last))).await;
-        match (tls_handshake(&connector, tcp, name).await, check) {
-            (Ok(_), None) => {}
-            (Err(f), Some(check)) => {
-                let e = f
-                    .cert_error()
-                    .unwrap_or_else(|| panic!("{defect:?}: {f:?}"));
-                assert!(check(e), "{defect:?}: {e:?}");
-            }
-            (r, _) => panic!("case {last} {defect:?}: {:?}", r.err()),
-        }
+        let case = format!("case {last} {defect:?}");
+        assert_handshake(tls_handshake(&connector, tcp, name).await, check, &case);
     }
 }
 
@@ -408,26 +354,13 @@ async fn rtt_delays_the_response() {
 async fn slowloris_notices_the_client_leaving_at_once() {
     let a = ip(20, 3, 2);
     let bed = https_bed(BehaviourTable::new().https(a, site(HttpResponse::Slowloris))).await;
-    let tcp = connect(bed.addr(a)).await;
-    let mut tls = tls_handshake(&default_connector(&bed.ca), tcp, "mta-sts.slow.test")
-        .await
-        .unwrap();
-    tls.write_all(b"GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.slow.test\r\n\r\n")
-        .await
-        .unwrap();
-    let mut byte = [0u8; 16];
-    let n = tokio::time::timeout(WAIT, tls.read(&mut byte))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(&byte[..n], b"H");
+    let mut tls = request_policy(&bed, bed.addr(a), "mta-sts.slow.test").await;
+    assert_eq!(read_some(&mut tls, WAIT).await, b"H");
     // Leave 100 ms into the server's one-second pause.
     tokio::time::sleep(Duration::from_millis(100)).await;
     drop(tls);
     let left = Instant::now();
-    while bed.log.open_now() > 0 && left.elapsed() < WAIT {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until(Duration::from_millis(5), || bed.log.open_now() == 0).await;
     let noticed = left.elapsed();
     assert_eq!(bed.log.open_now(), 0);
     assert!(

@@ -1,8 +1,6 @@
 //! The SMTP server against raw tokio clients: every script, reply and TLS behaviour of the
 //! behaviour contract, on loopback only.
 
-mod servers_support;
-
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
@@ -11,8 +9,8 @@ use mxscan_testbed::behaviour::{
 };
 use mxscan_testbed::smtp_server::HANDSHAKE_FAILURE_ALERT;
 use mxscan_testbed::table::BehaviourTable;
-use rustls::CertificateError;
-use servers_support::*;
+use mxscan_testkit::bed::*;
+use mxscan_testkit::client::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
@@ -21,15 +19,11 @@ async fn reset_is_econnreset_without_a_byte() {
     let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Reset)).await;
     let mut tcp = connect(bed.addr(a)).await;
     let mut buf = [0u8; 64];
-    let r = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap();
+    let r = read_once(&mut tcp, &mut buf).await;
     assert_eq!(r.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset));
     // Unknown addresses are no-service hosts too.
     let mut tcp = connect(bed.addr(ip(10, 0, 99))).await;
-    let r = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap();
+    let r = read_once(&mut tcp, &mut buf).await;
     assert_eq!(r.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset));
 }
 
@@ -77,10 +71,7 @@ async fn greeting_421_and_554() {
 #[tokio::test]
 async fn conversation_replies() {
     let (single, multi) = (ip(10, 1, 1), ip(10, 1, 2));
-    let mut conv = conversation(
-        "mx.single.test",
-        fixed(&["mx.single.test"], CertDefect::None),
-    );
+    let mut conv = plain("mx.single.test");
     let table = BehaviourTable::new().smtp_script(single, SmtpScript::Conversation(conv.clone()));
     conv.hostname = "mx.multi.test".into();
     conv.multiline_greeting = true;
@@ -125,7 +116,7 @@ async fn conversation_replies() {
 #[tokio::test]
 async fn ehlo_rejected_and_dropped() {
     let (rej, drop_) = (ip(10, 2, 1), ip(10, 2, 2));
-    let mut conv = conversation("mx.rej.test", fixed(&["mx.rej.test"], CertDefect::None));
+    let mut conv = plain("mx.rej.test");
     conv.ehlo = EhloReply::Rejected;
     let mut table = BehaviourTable::new().smtp_script(rej, SmtpScript::Conversation(conv.clone()));
     conv.ehlo = EhloReply::Drop;
@@ -159,12 +150,12 @@ async fn ehlo_rejected_and_dropped() {
 async fn oversized_ehlo_is_streamed_and_complete() {
     let a = ip(10, 3, 1);
     let pad = 1 << 20;
-    let mut conv = conversation("mx.big.test", fixed(&["mx.big.test"], CertDefect::None));
+    let mut conv = plain("mx.big.test");
     conv.ehlo = EhloReply::Ok {
         starttls: true,
         padding_bytes: pad,
     };
-    let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Conversation(conv))).await;
+    let bed = conversation_bed(a, conv).await;
 
     // A client that reads it all.
     let mut tcp = connect(bed.addr(a)).await;
@@ -173,10 +164,7 @@ async fn oversized_ehlo_is_streamed_and_complete() {
     let mut all = Vec::new();
     while !all.ends_with(b"250 8BITMIME\r\n") {
         let mut buf = vec![0u8; 65536];
-        let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
+        let n = read_once(&mut tcp, &mut buf).await.unwrap();
         assert!(n > 0);
         all.extend_from_slice(&buf[..n]);
     }
@@ -199,21 +187,13 @@ async fn oversized_ehlo_is_streamed_and_complete() {
     let (got, _) = read_all(&mut tcp, 64 * 1024).await;
     assert!(got.len() >= 64 * 1024);
     drop(tcp);
-    let start = Instant::now();
-    while bed.server.active() > 0 && start.elapsed() < WAIT {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        bed.server.active(),
-        0,
-        "server let go of the client that left"
-    );
+    assert_idle(&bed, "server let go of the client that left").await;
 }
 
 #[tokio::test]
 async fn starttls_refusals() {
     let (u454, n502) = (ip(10, 4, 1), ip(10, 4, 2));
-    let mut conv = conversation("mx.r.test", fixed(&["mx.r.test"], CertDefect::None));
+    let mut conv = plain("mx.r.test");
     conv.starttls = StarttlsReply::Unavailable454;
     let mut table = BehaviourTable::new().smtp_script(u454, SmtpScript::Conversation(conv.clone()));
     conv.starttls = StarttlsReply::NotImplemented502;
@@ -241,18 +221,15 @@ async fn starttls_refusals() {
 #[tokio::test]
 async fn injected_bytes_arrive_with_the_220() {
     let a = ip(10, 5, 1);
-    let mut conv = conversation("mx.inj.test", fixed(&["mx.inj.test"], CertDefect::None));
+    let mut conv = plain("mx.inj.test");
     conv.inject_after_starttls = Some(b"250 injected\r\n".to_vec());
-    let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Conversation(conv))).await;
+    let bed = conversation_bed(a, conv).await;
     let mut tcp = connect(bed.addr(a)).await;
     read_reply(&mut tcp).await.unwrap();
     command(&mut tcp, "EHLO scanner.test").await;
     send(&mut tcp, "STARTTLS").await;
     let mut buf = [0u8; 1024];
-    let n = tokio::time::timeout(WAIT, tcp.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
+    let n = read_once(&mut tcp, &mut buf).await.unwrap();
     assert_eq!(
         &buf[..n],
         b"220 2.0.0 Ready to start TLS\r\n250 injected\r\n"
@@ -265,8 +242,8 @@ async fn injected_bytes_arrive_with_the_220() {
 #[tokio::test]
 async fn tls_handshake_both_versions_then_ehlo_and_quit() {
     let a = ip(10, 6, 1);
-    let conv = conversation("mx.tls.test", fixed(&["mx.tls.test"], CertDefect::None));
-    let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Conversation(conv))).await;
+    let conv = plain("mx.tls.test");
+    let bed = conversation_bed(a, conv).await;
     let versions = [
         (&rustls::version::TLS12, rustls::ProtocolVersion::TLSv1_2),
         (&rustls::version::TLS13, rustls::ProtocolVersion::TLSv1_3),
@@ -295,8 +272,7 @@ async fn tls_handshake_both_versions_then_ehlo_and_quit() {
 #[tokio::test]
 async fn certificate_defects_fail_verification_for_the_right_reason() {
     let name = "mx.cert.test";
-    type Check = fn(&CertificateError) -> bool;
-    let cases: [(u8, CertSpec, Option<Check>); 8] = [
+    let cases: [(u8, CertSpec, Option<CertCheck>); 8] = [
         (1, fixed(&[name], CertDefect::None), None),
         (
             2,
@@ -308,51 +284,31 @@ async fn certificate_defects_fail_verification_for_the_right_reason() {
             },
             None,
         ),
-        (
-            3,
-            fixed(&[name], CertDefect::Expired),
-            Some(|e| {
-                matches!(
-                    e,
-                    CertificateError::Expired | CertificateError::ExpiredContext { .. }
-                )
-            }),
-        ),
+        (3, fixed(&[name], CertDefect::Expired), Some(is_expired)),
         (
             4,
             fixed(&[name], CertDefect::NotYetValid),
-            Some(|e| {
-                matches!(
-                    e,
-                    CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. }
-                )
-            }),
+            Some(is_not_yet_valid),
         ),
         (
             5,
             fixed(&[name], CertDefect::SelfSigned),
-            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
+            Some(is_unknown_issuer),
         ),
         (
             6,
             fixed(&[name], CertDefect::UnknownIssuer),
-            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
+            Some(is_unknown_issuer),
         ),
         (
             7,
             fixed(&[name], CertDefect::IncompleteChain),
-            Some(|e| matches!(e, CertificateError::UnknownIssuer)),
+            Some(is_unknown_issuer),
         ),
         (
             8,
             fixed(&["other.test"], CertDefect::None),
-            Some(|e| {
-                matches!(
-                    e,
-                    CertificateError::NotValidForName
-                        | CertificateError::NotValidForNameContext { .. }
-                )
-            }),
+            Some(is_wrong_name),
         ),
     ];
     let mut table = BehaviourTable::new();
@@ -366,31 +322,22 @@ async fn certificate_defects_fail_verification_for_the_right_reason() {
     let connector = default_connector(&bed.ca);
     for (last, spec, check) in cases {
         let tcp = to_starttls(bed.addr(ip(10, 7, last))).await;
-        let result = tls_handshake(&connector, tcp, name).await;
-        match (result, check) {
-            (Ok(_), None) => {}
-            (Err(f), Some(check)) => {
-                let e = f
-                    .cert_error()
-                    .unwrap_or_else(|| panic!("{spec:?}: not a certificate error: {f:?}"));
-                assert!(check(e), "{spec:?}: {e:?}");
-            }
-            (r, _) => panic!("{spec:?}: {:?}", r.err()),
-        }
+        assert_handshake(tls_handshake(&connector, tcp, name).await, check, &spec);
     }
+}
+
+/// One plain host `name` at `a`, doing `tls` after STARTTLS.
+async fn tls_bed(a: std::net::Ipv4Addr, name: &str, tls: TlsBehaviour) -> Bed {
+    let mut conv = plain(name);
+    conv.tls = tls;
+    conversation_bed(a, conv).await
 }
 
 #[tokio::test]
 async fn garbage_breaks_the_handshake() {
     let a = ip(10, 8, 1);
-    let mut conv = conversation("mx.g.test", fixed(&["mx.g.test"], CertDefect::None));
-    conv.tls = TlsBehaviour::Garbage;
-    let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Conversation(conv))).await;
-    let tcp = to_starttls(bed.addr(a)).await;
-    let f = tls_handshake(&default_connector(&bed.ca), tcp, "mx.g.test")
-        .await
-        .err()
-        .unwrap();
+    let bed = tls_bed(a, "mx.g.test", TlsBehaviour::Garbage).await;
+    let f = tls_failure(&bed.ca, to_starttls(bed.addr(a)).await, "mx.g.test").await;
     assert!(
         matches!(f, TlsFailure::Tls(rustls::Error::InvalidMessage(_))),
         "{f:?}"
@@ -400,16 +347,10 @@ async fn garbage_breaks_the_handshake() {
 #[tokio::test]
 async fn alert_is_the_exact_handshake_failure_record() {
     let a = ip(10, 8, 2);
-    let mut conv = conversation("mx.a.test", fixed(&["mx.a.test"], CertDefect::None));
-    conv.tls = TlsBehaviour::Alert;
-    let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Conversation(conv))).await;
+    let bed = tls_bed(a, "mx.a.test", TlsBehaviour::Alert).await;
 
     // rustls sees a handshake_failure alert.
-    let tcp = to_starttls(bed.addr(a)).await;
-    let f = tls_handshake(&default_connector(&bed.ca), tcp, "mx.a.test")
-        .await
-        .err()
-        .unwrap();
+    let f = tls_failure(&bed.ca, to_starttls(bed.addr(a)).await, "mx.a.test").await;
     assert!(
         matches!(
             f,
@@ -442,10 +383,7 @@ async fn rtt_and_greet_delay_are_waited() {
     let host = SmtpHost {
         rtt: Duration::from_millis(100),
         greet_delay: Duration::from_millis(300),
-        script: SmtpScript::Conversation(conversation(
-            "mx.slow.test",
-            fixed(&["mx.slow.test"], CertDefect::None),
-        )),
+        script: SmtpScript::Conversation(plain("mx.slow.test")),
     };
     let bed = smtp_bed(BehaviourTable::new().smtp(a, host)).await;
     let t = Instant::now();
@@ -474,8 +412,8 @@ async fn rtt_and_greet_delay_are_waited() {
 #[tokio::test]
 async fn overlong_line_is_refused() {
     let a = ip(10, 9, 2);
-    let conv = conversation("mx.l.test", fixed(&["mx.l.test"], CertDefect::None));
-    let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Conversation(conv))).await;
+    let conv = plain("mx.l.test");
+    let bed = conversation_bed(a, conv).await;
     let mut tcp = connect(bed.addr(a)).await;
     read_reply(&mut tcp).await.unwrap();
     tcp.write_all(&vec![b'A'; 5000]).await.unwrap();
@@ -485,8 +423,8 @@ async fn overlong_line_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_concurrent_connections() {
     let a = ip(10, 10, 1);
-    let conv = conversation("mx.many.test", fixed(&["mx.many.test"], CertDefect::None));
-    let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Conversation(conv))).await;
+    let conv = plain("mx.many.test");
+    let bed = conversation_bed(a, conv).await;
     let n = 2000;
     let mut open = Vec::with_capacity(n);
     for _ in 0..n {
@@ -521,11 +459,8 @@ async fn shutdown_stops_accepting_and_ends_connections() {
     let bed = smtp_bed(BehaviourTable::new().smtp_script(a, SmtpScript::Tarpit)).await;
     let addr = bed.addr(a);
     let mut tcp = connect(addr).await;
-    let start = Instant::now();
-    while bed.server.accepted() < 1 && start.elapsed() < WAIT {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let servers_support::Bed { server, .. } = bed;
+    wait_until(Duration::from_millis(10), || bed.server.accepted() >= 1).await;
+    let Bed { server, .. } = bed;
     server.shutdown();
     let (_, end) = read_all(&mut tcp, 16).await;
     assert!(

@@ -1,62 +1,22 @@
 //! The servers against real third-party clients: `openssl s_client -starttls smtp` and
 //! `curl`. Each test prints why and returns when its tool is not installed.
 
-mod servers_support;
-
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use mxscan_testbed::behaviour::{CertDefect, HttpResponse, HttpsSite, SmtpScript};
 use mxscan_testbed::table::BehaviourTable;
-use servers_support::*;
+use mxscan_testkit::bed::*;
+use mxscan_testkit::tools::{output_text, run_tool, tool_available};
 use tokio::process::Command;
 
-fn tool_available(tool: &str) -> bool {
-    let found = std::process::Command::new(tool)
-        .arg(if tool == "openssl" {
-            "version"
-        } else {
-            "--version"
-        })
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        eprintln!("SKIPPED: `{tool}` is not installed (apt-get install -y {tool}); test not run");
-    }
-    found
-}
-
+/// Run a tool (no stdin, no proxies), failing the test after 20 s.
 async fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for var in [
-        "http_proxy",
-        "https_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        cmd.env_remove(var);
-    }
-    tokio::time::timeout(Duration::from_secs(20), cmd.output())
+    run_tool(cmd, Duration::from_secs(20))
         .await
         .expect("tool timed out")
-        .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 async fn s_client(port: u16, ip: Ipv4Addr, name: &str, root: &Path, extra: &[&str]) -> Output {
@@ -139,7 +99,7 @@ async fn openssl_s_client_starttls_verdicts() {
 
     for (last, _, defect, expected) in cases {
         let out = s_client(bed.server.port(), ip(30, 0, last), name, &root, &[]).await;
-        let all = text(&out);
+        let all = output_text(&out);
         match expected {
             None => {
                 assert!(out.status.success(), "{defect:?}: {all}");
@@ -160,7 +120,7 @@ async fn openssl_s_client_starttls_verdicts() {
     // Both protocol versions are offered.
     for (flag, proto) in [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")] {
         let out = s_client(bed.server.port(), ip(30, 0, 1), name, &root, &[flag]).await;
-        let all = text(&out);
+        let all = output_text(&out);
         assert!(out.status.success(), "{flag}: {all}");
         assert!(
             all.contains(&format!("Protocol  : {proto}")) || all.contains(&format!(", {proto},")),
@@ -241,7 +201,7 @@ async fn curl_fetches_the_policy_and_rejects_bad_certificates() {
             .args(["--resolve", &format!("{host}:{port}:{}", ip(31, 0, last))])
             .arg(format!("https://{host}:{port}/.well-known/mta-sts.txt")))
         .await;
-        let all = text(&out);
+        let all = output_text(&out);
         match expected {
             None => {
                 assert!(out.status.success(), "{defect:?}: {all}");
@@ -274,6 +234,6 @@ async fn curl_fetches_the_policy_and_rejects_bad_certificates() {
         String::from_utf8_lossy(&out.stdout),
         "404",
         "{}",
-        text(&out)
+        output_text(&out)
     );
 }

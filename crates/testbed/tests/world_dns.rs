@@ -11,18 +11,16 @@ use mxscan_testbed::dns::{DnsHandle, start_dns};
 use mxscan_testbed::names::synthetic_domains;
 use mxscan_testbed::profile::Profile;
 use mxscan_testbed::scenario::{DnsScenario, StsScenario, TlsRptScenario};
-use mxscan_testbed::world::{World, WorldConfig};
+use mxscan_testbed::world::World;
+use mxscan_testkit::tools::tool_available;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
+use tokio::task::JoinHandle;
 
 const SEED: u64 = 31;
 
 fn world() -> Arc<World> {
-    Arc::new(World::new(WorldConfig {
-        seed: SEED,
-        profile: Profile::Stress,
-        ..WorldConfig::default()
-    }))
+    Arc::new(mxscan_testkit::bed::world(SEED, Profile::Stress))
 }
 
 async fn server(w: &Arc<World>) -> DnsHandle {
@@ -344,47 +342,43 @@ async fn malformed_queries_and_shutdown() {
 /// `dig` (if installed) talks to the server: MX, NXDOMAIN, and the TC → TCP retry.
 #[tokio::test]
 async fn dig_works_if_installed() {
-    if std::process::Command::new("dig")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        eprintln!("dig not installed; skipping");
+    if !tool_available("dig") {
         return;
     }
     let w = world();
     let h = server(&w).await;
-    let port = h.local_addr().port().to_string();
-    let dig = |args: Vec<String>| {
-        let port = port.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = std::process::Command::new("dig")
-                .args(["@127.0.0.1", "-p", &port, "+tries=1", "+time=2"])
-                .args(args)
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        })
-    };
+    let dig = |args: &[&str]| run_dig(h.local_addr(), "+time=2", args);
     let d = with_dns(&w, DnsScenario::MxDedicated);
-    let out = dig(vec![d.clone(), "MX".into()]).await.unwrap();
+    let out = dig(&[&d, "MX"]).await.unwrap();
     assert!(
         out.contains("status: NOERROR") && out.contains(" aa "),
         "{out}"
     );
     assert!(out.contains(&format!("mx1.{d}.")), "{out}");
     let d = with_dns(&w, DnsScenario::Nxdomain);
-    let out = dig(vec![d, "MX".into()]).await.unwrap();
+    let out = dig(&[&d, "MX"]).await.unwrap();
     assert!(
         out.contains("status: NXDOMAIN") && out.contains("SOA"),
         "{out}"
     );
     let d = find(|d| w.scenario(d).sts == StsScenario::TxtHuge);
-    let out = dig(vec![format!("_mta-sts.{d}"), "TXT".into()])
-        .await
-        .unwrap();
+    let out = dig(&[&format!("_mta-sts.{d}"), "TXT"]).await.unwrap();
     assert!(out.contains("ANSWER: 41"), "{out}");
     assert!(out.contains("Truncated, retrying in TCP mode"), "{out}");
+}
+
+/// `dig @ADDR -p PORT +tries=1 TIME ARGS…` on a blocking thread: its stdout.
+fn run_dig(server: SocketAddr, time: &'static str, args: &[&str]) -> JoinHandle<String> {
+    let port = server.port().to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new("dig")
+            .args([&format!("@{}", server.ip()), "-p", &port, "+tries=1", time])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    })
 }
 
 /// One `dig` answer: rcode (`None`: no reply), answer records as (type, data).
@@ -449,27 +443,15 @@ fn txt_data(data: &str) -> String {
 /// SERVFAIL ↔ `dns_error`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dig_observes_every_scenario_as_the_truth_says() {
-    if std::process::Command::new("dig")
-        .arg("-v")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED: dig not installed (apt-get install -y bind9-dnsutils); test not run");
+    if !tool_available("dig") {
         return;
     }
     let w = world();
     let h = server(&w).await;
-    let port = h.local_addr().port().to_string();
-    let dig = |name: String, rtype: &'static str| {
-        let port = port.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = std::process::Command::new("dig")
-                .args(["@127.0.0.1", "-p", &port, "+tries=1", "+time=1"])
-                .args(["+noall", "+comments", "+answer", &name, rtype])
-                .output()
-                .unwrap();
-            parse_dig(&String::from_utf8_lossy(&out.stdout))
-        })
+    let addr = h.local_addr();
+    let dig = |name: String, rtype: &'static str| async move {
+        let args = ["+noall", "+comments", "+answer", &name, rtype];
+        parse_dig(&run_dig(addr, "+time=1", &args).await.unwrap())
     };
     let domains: Vec<String> = synthetic_domains(SEED, 20_000, Profile::Stress)
         .map(|(_, d)| d)
@@ -486,7 +468,7 @@ async fn dig_observes_every_scenario_as_the_truth_says() {
     for dns in DnsScenario::ALL {
         let d = pick(&|d| w.scenario(d).dns == *dns);
         let t = w.expected(&d);
-        let mx = dig(d.clone(), "MX").await.unwrap();
+        let mx = dig(d.clone(), "MX").await;
         let mut got_hosts = Vec::new();
         let mut got_rows = Vec::new();
         let mut unresolved = Vec::new();
@@ -510,7 +492,7 @@ async fn dig_observes_every_scenario_as_the_truth_says() {
                     prefs.clear();
                 }
                 if prefs.is_empty() && !null_mx {
-                    let a = dig(d.clone(), "A").await.unwrap();
+                    let a = dig(d.clone(), "A").await;
                     let addrs = a.of("A");
                     if !addrs.is_empty() {
                         assert_eq!(addrs.len(), 1, "{d}: {a:?}");
@@ -520,7 +502,7 @@ async fn dig_observes_every_scenario_as_the_truth_says() {
                 }
                 for (_, ex) in &prefs {
                     got_hosts.push(ex.clone());
-                    let a = dig(ex.clone(), "A").await.unwrap();
+                    let a = dig(ex.clone(), "A").await;
                     let addrs = a.of("A");
                     if addrs.is_empty() {
                         unresolved.push(ex.clone());
@@ -549,7 +531,7 @@ async fn dig_observes_every_scenario_as_the_truth_says() {
         assert_eq!(unresolved, t.mx_unresolved, "{ctx}");
         assert_eq!(got_rows, want_rows, "{ctx}");
         if *dns == DnsScenario::MxCname {
-            let a = dig(format!("mx1.{d}"), "A").await.unwrap();
+            let a = dig(format!("mx1.{d}"), "A").await;
             assert_eq!(a.of("CNAME"), vec![format!("in1.{d}.")], "{ctx}");
         }
     }
@@ -568,7 +550,7 @@ async fn dig_observes_every_scenario_as_the_truth_says() {
     for sts in StsScenario::ALL {
         let d = pick(&|d| w.scenario(d).sts == *sts);
         let t = w.expected(&d);
-        let got = dig(format!("_mta-sts.{d}"), "TXT").await.unwrap();
+        let got = dig(format!("_mta-sts.{d}"), "TXT").await;
         let status = record_status(&got, &|txt| {
             mxscan_policy::parse_sts_txt(txt).status.as_str()
         });
@@ -577,7 +559,7 @@ async fn dig_observes_every_scenario_as_the_truth_says() {
     for tlsrpt in TlsRptScenario::ALL {
         let d = pick(&|d| w.scenario(d).tlsrpt == *tlsrpt);
         let t = w.expected(&d);
-        let got = dig(format!("_smtp._tls.{d}"), "TXT").await.unwrap();
+        let got = dig(format!("_smtp._tls.{d}"), "TXT").await;
         let status = record_status(&got, &|txt| {
             mxscan_policy::parse_tlsrpt_txt(txt).status.as_str()
         });

@@ -15,14 +15,10 @@ use mxscan_testbed::scenario::{StsScenario, TlsRptScenario};
 use mxscan_testbed::sts::{
     expected_sts_record, expected_tlsrpt_record, policy_doc, sts_txt_records, tlsrpt_txt_records,
 };
-use mxscan_testbed::world::{QType, World, WorldConfig};
+use mxscan_testbed::world::{QType, World};
 
 fn world() -> World {
-    World::new(WorldConfig {
-        seed: 8,
-        profile: Profile::Stress,
-        ..WorldConfig::default()
-    })
+    mxscan_testkit::bed::world(8, Profile::Stress)
 }
 
 /// Domains of every DNS layout (patterns depend on the MX set).

@@ -19,7 +19,7 @@ use hickory_proto::rr::{Name, RecordType};
 use mxscan_testbed::dns::start_dns;
 use mxscan_testbed::names::synthetic_domains;
 use mxscan_testbed::profile::Profile;
-use mxscan_testbed::world::{World, WorldConfig};
+use mxscan_testkit::bed::world;
 use tokio::net::UdpSocket;
 
 fn rss_kib() -> u64 {
@@ -41,11 +41,7 @@ fn status_kib(key: &str) -> u64 {
 }
 
 async fn run(count: u64, dns_every: u64) -> (u64, u64, u64) {
-    let world = Arc::new(World::new(WorldConfig {
-        seed: 99,
-        profile: Profile::Realistic,
-        ..WorldConfig::default()
-    }));
+    let world = Arc::new(world(99, Profile::Realistic));
     let handle = start_dns(Arc::clone(&world), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -15,6 +15,7 @@ use mxscan_testbed::scenario::SmtpClass;
 use mxscan_testbed::smtp_server::start_smtp;
 use mxscan_testbed::truth::expected_probe;
 use mxscan_testbed::world::{World, WorldConfig};
+use mxscan_testkit::bed::world_config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -97,10 +98,8 @@ async fn walk(addr: std::net::SocketAddr) -> &'static str {
 #[tokio::test]
 async fn every_class_reaches_the_stage_the_truth_expects() {
     let world = Arc::new(World::new(WorldConfig {
-        seed: 1,
-        profile: Profile::Stress,
         greet_delay: Duration::from_millis(300),
-        ..WorldConfig::default()
+        ..world_config(1, Profile::Stress)
     }));
     let ca = Arc::new(Ca::new().unwrap());
     let server = start_smtp(

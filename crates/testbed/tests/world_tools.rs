@@ -69,10 +69,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use mxscan_policy::{content_type_deviation, parse_policy};
+use mxscan_testbed::Testbed;
 use mxscan_testbed::addr::{AddrKind, classify};
 use mxscan_testbed::behaviour::{Behaviours, CertDefect, CertSpec};
 use mxscan_testbed::names::synthetic_domains;
@@ -82,7 +83,8 @@ use mxscan_testbed::truth::{
     DomainTruth, MxTruth, POLICY_CAP_BYTES, REPLY_CAP_BYTES, cert_verdict, expected_probe,
 };
 use mxscan_testbed::world::{QType, World, WorldConfig};
-use mxscan_testbed::{Testbed, TestbedConfig};
+use mxscan_testkit::bed::{start_world, world_config};
+use mxscan_testkit::tools::{output_text, run_tool, tool_available};
 use tokio::process::Command;
 
 const SEED: u64 = 5;
@@ -92,75 +94,19 @@ const OPENSSL_WAIT: Duration = Duration::from_secs(5);
 /// Upper bound for one curl run (its own `--max-time` is 10 s).
 const CURL_WAIT: Duration = Duration::from_secs(20);
 
-fn tool_available(tool: &str) -> bool {
-    let arg = if tool == "openssl" {
-        "version"
-    } else {
-        "--version"
-    };
-    let found = std::process::Command::new(tool)
-        .arg(arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        eprintln!("SKIPPED: {tool} not installed (apt-get install -y {tool}); test not run");
-    }
-    found
-}
-
 async fn start() -> Testbed {
-    Testbed::start(TestbedConfig {
-        world: WorldConfig {
-            seed: SEED,
-            profile: Profile::Stress,
-            // `greet_delay` hosts answer after 0.3 s instead of 6 s (keeps the test short).
-            greet_delay: Duration::from_millis(300),
-            ..WorldConfig::default()
-        },
-        ..TestbedConfig::default()
+    start_world(WorldConfig {
+        // `greet_delay` hosts answer after 0.3 s instead of 6 s (keeps the test short).
+        greet_delay: Duration::from_millis(300),
+        ..world_config(SEED, Profile::Stress)
     })
     .await
-    .unwrap()
 }
 
 fn truths(bed: &Testbed) -> Vec<DomainTruth> {
     synthetic_domains(SEED, DOMAINS, Profile::Stress)
         .map(|(_, d)| bed.expected(&d))
         .collect()
-}
-
-/// Run a tool with no stdin, no proxy settings, killed after `wait` (`None`: timed out).
-async fn run(cmd: &mut Command, wait: Duration) -> Option<Output> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for var in [
-        "http_proxy",
-        "https_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "all_proxy",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-    ] {
-        cmd.env_remove(var);
-    }
-    tokio::time::timeout(wait, cmd.output())
-        .await
-        .ok()
-        .map(|r| r.expect("tool runs"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -239,7 +185,7 @@ fn openssl_verdict(out: Option<&Output>) -> Verdict {
         return v("greeting_timeout", None, None);
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let all = text(out);
+    let all = output_text(out);
     let received = received_bytes(&stdout);
     if received.is_empty() {
         assert!(
@@ -311,7 +257,7 @@ fn verify_errors(all: &str) -> Vec<u32> {
 }
 
 async fn s_client(port: u16, row: &MxTruth, ca_file: &Path, extra: &[&str]) -> Option<Output> {
-    run(
+    run_tool(
         Command::new("openssl")
             .args(["s_client", "-starttls", "smtp", "-debug", "-connect"])
             .arg(format!("{}:{port}", row.address))
@@ -428,7 +374,7 @@ async fn openssl_sees_every_smtp_class_as_the_truth_says() {
                 "{domain} {} {} {key:?}: openssl {got:?}, truth {want:?}\n{}",
                 row.exchange,
                 row.address,
-                out.as_ref().map(text).unwrap_or_default()
+                out.as_ref().map(output_text).unwrap_or_default()
             ));
         }
     }
@@ -451,7 +397,7 @@ async fn openssl_sees_every_smtp_class_as_the_truth_says() {
             _ => continue,
         };
         checked += 1;
-        let out = run(
+        let out = run_tool(
             Command::new("openssl")
                 .args(["s_client", "-starttls", "smtp", "-showcerts", "-connect"])
                 .arg(format!("{}:{port}", row.address))
@@ -462,14 +408,14 @@ async fn openssl_sees_every_smtp_class_as_the_truth_says() {
         .await
         .expect("no timeout");
         let chain = pem_blocks(&String::from_utf8_lossy(&out.stdout));
-        assert!(!chain.is_empty(), "{domain}: {}", text(&out));
+        assert!(!chain.is_empty(), "{domain}: {}", output_text(&out));
         let leaf = dir.path().join(format!("{domain}.leaf.pem"));
         let untrusted = dir.path().join(format!("{domain}.untrusted.pem"));
         std::fs::write(&leaf, &chain[0]).unwrap();
         let mut pool = chain[1..].concat();
         pool.push_str(bundle.strip_prefix(&root_pem).unwrap());
         std::fs::write(&untrusted, pool).unwrap();
-        let out = run(
+        let out = run_tool(
             Command::new("openssl")
                 .args(["verify", "-CAfile"])
                 .arg(&root)
@@ -481,14 +427,14 @@ async fn openssl_sees_every_smtp_class_as_the_truth_says() {
         )
         .await
         .expect("no timeout");
-        let all = text(&out);
+        let all = output_text(&out);
         if expect_ok {
             assert!(
                 out.status.success(),
                 "{domain}: with the intermediate: {all}"
             );
             let out = s_client(port, row, &bundle_file, &[]).await;
-            let all = text(out.as_ref().expect("no timeout"));
+            let all = output_text(out.as_ref().expect("no timeout"));
             assert!(
                 all.contains("Verify return code: 0 (ok)"),
                 "{domain}: {all}"
@@ -549,7 +495,7 @@ fn fetch_error(error: &str, http_status: Option<u16>) -> Fetch {
 /// Maps one curl run (`-w '%{http_code} %{content_type}'`, body in `body`) to the truth's
 /// vocabulary (table in the module docs).
 fn curl_verdict(out: &Output, body: &[u8]) -> Fetch {
-    let all = text(out);
+    let all = output_text(out);
     match out.status.code() {
         Some(0) => {}
         Some(60) if all.contains("certificate has expired") => {
@@ -608,7 +554,7 @@ fn truth_fetch(t: &DomainTruth) -> Fetch {
 }
 
 async fn curl(host: &str, port: u16, addr: Ipv4Addr, ca: &Path, body: &Path) -> Output {
-    run(
+    run_tool(
         Command::new("curl")
             .args(["-sS", "--max-time", "10", "--noproxy", "*", "--cacert"])
             .arg(ca)
@@ -689,7 +635,7 @@ async fn curl_fetches_every_policy_host_as_the_truth_says() {
                 "{sts} ({}): curl {got:?} deviations {deviations:?}, truth {want:?} {:?}\n{}",
                 t.domain,
                 t.sts_deviations,
-                text(&out)
+                output_text(&out)
             ));
         }
     }

@@ -3,30 +3,16 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use mxscan_testbed::names::synthetic_domains;
 use mxscan_testbed::profile::Profile;
 use mxscan_testbed::scenario::catalogue;
 use mxscan_testbed::truth::{DomainTruth, truth_for_list};
-use mxscan_testbed::world::{HostTarget, World, WorldConfig};
-
-fn world(seed: u64, profile: Profile) -> World {
-    World::new(WorldConfig {
-        seed,
-        profile,
-        ..WorldConfig::default()
-    })
-}
-
-fn names(seed: u64, n: u64, profile: Profile) -> Vec<String> {
-    synthetic_domains(seed, n, profile)
-        .map(|(_, d)| d)
-        .collect()
-}
+use mxscan_testbed::world::HostTarget;
+use mxscan_testkit::bed::{domains, world};
 
 #[test]
 fn stress_covers_every_scenario_of_every_dimension() {
     let w = world(11, Profile::Stress);
-    let list = names(11, 3_000, Profile::Stress);
+    let list = domains(11, 3_000, Profile::Stress);
     let mut seen: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for t in truth_for_list(&w, &list) {
         seen.entry("dns").or_default().insert(t.scenario.dns);
@@ -155,7 +141,7 @@ fn check_vocabulary(t: &DomainTruth) {
 #[test]
 fn scenarios_produce_their_documented_columns() {
     let w = world(5, Profile::Stress);
-    let list = names(5, 3_000, Profile::Stress);
+    let list = domains(5, 3_000, Profile::Stress);
     let dns_expect: HashMap<&str, &str> = [
         ("nxdomain", "nxdomain"),
         ("servfail", "servfail"),
@@ -335,7 +321,7 @@ fn scenarios_produce_their_documented_columns() {
 
 #[test]
 fn same_seed_same_world_other_seed_other_world() {
-    let list = names(42, 200, Profile::Realistic);
+    let list = domains(42, 200, Profile::Realistic);
     let a = world(42, Profile::Realistic);
     let b = world(42, Profile::Realistic);
     let c = world(43, Profile::Realistic);
@@ -348,8 +334,8 @@ fn same_seed_same_world_other_seed_other_world() {
         }
     }
     assert!(differs > 50, "only {differs} of 200 differ between seeds");
-    assert_eq!(names(42, 200, Profile::Realistic), list);
-    assert_ne!(names(43, 200, Profile::Realistic), list);
+    assert_eq!(domains(42, 200, Profile::Realistic), list);
+    assert_ne!(domains(43, 200, Profile::Realistic), list);
 }
 
 /// Golden file: the truth of 50 names at seed 42 (stress), committed. Proves the world is
@@ -358,7 +344,7 @@ fn same_seed_same_world_other_seed_other_world() {
 #[test]
 fn golden_truth_seed_42() {
     let w = world(42, Profile::Stress);
-    let list = names(42, 50, Profile::Stress);
+    let list = domains(42, 50, Profile::Stress);
     let truths: Vec<DomainTruth> = truth_for_list(&w, &list).collect();
     let json = serde_json::to_string_pretty(&truths).unwrap() + "\n";
     let path = concat!(
@@ -376,7 +362,7 @@ fn golden_truth_seed_42() {
 fn realistic_shares_match_the_documented_targets() {
     let n = 20_000;
     let w = world(2024, Profile::Realistic);
-    let list = names(2024, n, Profile::Realistic);
+    let list = domains(2024, n, Profile::Realistic);
     let (mut mail, mut starttls, mut valid, mut sts, mut sts_bad, mut tlsrpt, mut dns_fail) =
         (0u32, 0u32, 0u32, 0u32, 0u32, 0u32, 0u32);
     for d in &list {
@@ -467,7 +453,7 @@ fn truth_for_list_marks_dedicated_address_collisions() {
 #[test]
 fn synthetic_names_unique_realistic_and_fast() {
     let start = std::time::Instant::now();
-    let list = names(1, 100_000, Profile::Realistic);
+    let list = domains(1, 100_000, Profile::Realistic);
     let elapsed = start.elapsed();
     assert_eq!(list.len(), 100_000);
     let set: std::collections::HashSet<&String> = list.iter().collect();
@@ -490,7 +476,7 @@ fn synthetic_names_unique_realistic_and_fast() {
 #[test]
 fn synthetic_names_never_share_a_dedicated_address() {
     let w = world(77, Profile::Realistic);
-    let list = names(77, 20_000, Profile::Realistic);
+    let list = domains(77, 20_000, Profile::Realistic);
     let mut seen = std::collections::HashSet::new();
     for d in &list {
         for row in w.expected(d).mx {

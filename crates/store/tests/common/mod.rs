@@ -5,12 +5,13 @@
 #![allow(dead_code, clippy::manual_is_multiple_of)]
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use mxscan_model::{ProbeStatus, Vocab};
 
 use mxscan_store::{
-    CertRow, DomainRow, MxRow, ProbeRow, ResumeIndex, SurveyWriter, TimestampMs, TimestampS,
-    domains, mx, probes,
+    CertRow, DomainRow, MxRow, ProbeRow, ResumeIndex, SurveyStatus, SurveyWriter, TimestampMs,
+    TimestampS, domains, mx, probes,
 };
 
 /// The `i`-th value (cyclically) of a column's vocabulary, as the column's enum.
@@ -216,6 +217,23 @@ pub async fn drive(
         let (d, m) = domain(survey, i);
         w.domain(d, m).await.unwrap();
     }
+}
+
+/// A survey `survey` written in directory `name` of a fresh temporary root: domains
+/// `range`, sent the way [`drive`] sends them, finished as `status`. The root (keep it) and
+/// the directory.
+pub async fn finished_survey(
+    survey: &str,
+    name: &str,
+    range: std::ops::Range<usize>,
+    status: SurveyStatus,
+) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join(name);
+    let (w, h) = SurveyWriter::spawn(&dir, survey, small_opts()).unwrap();
+    drive(&w, survey, range, None, &mut HashSet::new()).await;
+    h.finish(status).await.unwrap();
+    (root, dir)
 }
 
 /// The rows a clean run over `range` produces, sorted the way [`sorted`] sorts.

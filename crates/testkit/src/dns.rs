@@ -1,6 +1,7 @@
 //! A tiny authoritative DNS server on 127.0.0.1 (UDP + TCP on the same port) answering
-//! from a fixed table, counting the queries it sees.
-#![allow(dead_code)]
+//! from a fixed table, counting the queries it sees: every status, never answering,
+//! truncation with the answer over TCP. (The testbed's own DNS server answers from a world;
+//! this one answers exactly what a test scripts.)
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -13,9 +14,11 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 
+/// The scripted answers, by (lower-case absolute name, type); anything else is NXDOMAIN.
 pub type Zone = HashMap<(String, RecordType), Ans>;
 
-#[derive(Clone)]
+/// What the server answers for one (name, type).
+#[derive(Debug, Clone)]
 pub enum Ans {
     Records(Vec<Record>),
     NxDomain,
@@ -28,10 +31,12 @@ pub enum Ans {
     Truncated(Vec<Record>),
 }
 
+/// A DNS name.
 pub fn n(s: &str) -> Name {
     Name::from_ascii(s).unwrap()
 }
 
+/// The SOA of negative answers.
 pub fn soa() -> Record {
     Record::from_rdata(
         n("test."),
@@ -48,6 +53,8 @@ pub fn soa() -> Record {
     )
 }
 
+/// A running server: its address and the queries it has seen.
+#[derive(Debug)]
 pub struct Server {
     pub addr: SocketAddr,
     pub hits: Arc<std::sync::Mutex<HashMap<String, u64>>>,
@@ -55,16 +62,14 @@ pub struct Server {
 }
 
 impl Server {
+    /// UDP queries seen for `name` (lower-case, absolute).
     pub fn hits(&self, name: &str) -> u64 {
         *self.hits.lock().unwrap().get(name).unwrap_or(&0)
     }
 }
 
-pub fn answer(
-    zone: &HashMap<(String, RecordType), Ans>,
-    req: &Message,
-    tcp: bool,
-) -> Option<Message> {
+/// The answer to `req` (`None`: stay silent); `tcp` says which transport asked.
+pub fn answer(zone: &Zone, req: &Message, tcp: bool) -> Option<Message> {
     let q = req.queries.first()?.clone();
     let key = (q.name().to_ascii().to_ascii_lowercase(), q.query_type());
     let mut resp = Message::response(req.metadata.id, req.metadata.op_code);
@@ -99,7 +104,7 @@ pub fn answer(
 /// A UDP socket and a TCP listener on the same ephemeral port. The port the
 /// kernel picks for UDP may already be taken for TCP (another test's client
 /// connection), so try a few ports rather than fail the test on a collision.
-async fn bind_pair() -> (UdpSocket, TcpListener, std::net::SocketAddr) {
+async fn bind_pair() -> (UdpSocket, TcpListener, SocketAddr) {
     for _ in 0..50 {
         let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let addr = udp.local_addr().unwrap();
@@ -110,7 +115,8 @@ async fn bind_pair() -> (UdpSocket, TcpListener, std::net::SocketAddr) {
     panic!("no port free for both UDP and TCP after 50 tries");
 }
 
-pub async fn start(zone: HashMap<(String, RecordType), Ans>) -> Server {
+/// Start answering `zone` on 127.0.0.1 (UDP and TCP, one port).
+pub async fn start(zone: Zone) -> Server {
     let (udp, tcp, addr) = bind_pair().await;
     let zone = Arc::new(zone);
     let hits: Arc<std::sync::Mutex<HashMap<String, u64>>> = Arc::default();
@@ -178,6 +184,7 @@ pub async fn start(zone: HashMap<(String, RecordType), Ans>) -> Server {
     }
 }
 
+/// Record builders.
 pub fn a(name: &str, ip: [u8; 4]) -> Record {
     Record::from_rdata(n(name), 300, RData::A(A(Ipv4Addr::from(ip))))
 }

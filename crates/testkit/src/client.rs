@@ -1,112 +1,18 @@
-//! Helpers shared by the `servers_*` integration tests: a fixed world, raw and TLS clients.
-//! Every socket is on 127.0.0.0/8 (the listeners bind 0.0.0.0 so that every 127/8 address
-//! reaches them; inside `unshare --net` only loopback exists).
-#![allow(dead_code)]
+//! Raw SMTP and TLS clients for the testbed's servers, each wait bounded by [`WAIT`].
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use mxscan_testbed::behaviour::{
-    CertDefect, CertNames, CertSpec, Conversation, EhloReply, StarttlsReply, TlsBehaviour,
-};
 use mxscan_testbed::ca::Ca;
-use mxscan_testbed::connlog::ConnLog;
-use mxscan_testbed::https_server::start_https_with;
-use mxscan_testbed::listener::{ServerHandle, ServerOptions};
-use mxscan_testbed::smtp_server::start_smtp_with;
-use mxscan_testbed::table::BehaviourTable;
+use rustls::CertificateError;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
-/// Upper bound for any single wait in these tests.
-pub const WAIT: Duration = Duration::from_secs(10);
-
-/// A running testbed fragment.
-pub struct Bed {
-    pub ca: Arc<Ca>,
-    pub log: ConnLog,
-    pub server: ServerHandle,
-}
-
-impl Bed {
-    pub fn addr(&self, ip: Ipv4Addr) -> SocketAddr {
-        SocketAddr::from((ip, self.server.port()))
-    }
-}
-
-/// Short limits so that misbehaving paths end quickly in tests.
-pub fn test_options() -> ServerOptions {
-    ServerOptions {
-        idle_timeout: Duration::from_secs(5),
-        hold_cap: Duration::from_secs(20),
-        handshake_timeout: Duration::from_secs(5),
-        close_drain: Duration::from_millis(500),
-        ..ServerOptions::default()
-    }
-}
-
-pub async fn smtp_bed(table: BehaviourTable) -> Bed {
-    let ca = Arc::new(Ca::new().unwrap());
-    let log = ConnLog::new();
-    let bind: SocketAddr = "0.0.0.0:0".parse().unwrap();
-    let server = start_smtp_with(
-        bind,
-        Arc::new(table),
-        Arc::clone(&ca),
-        log.clone(),
-        test_options(),
-    )
-    .await
-    .unwrap();
-    Bed { ca, log, server }
-}
-
-pub async fn https_bed(table: BehaviourTable) -> Bed {
-    let ca = Arc::new(Ca::new().unwrap());
-    let log = ConnLog::new();
-    let bind: SocketAddr = "0.0.0.0:0".parse().unwrap();
-    let server = start_https_with(
-        bind,
-        Arc::new(table),
-        Arc::clone(&ca),
-        log.clone(),
-        test_options(),
-    )
-    .await
-    .unwrap();
-    Bed { ca, log, server }
-}
-
-pub fn ip(a: u8, b: u8, c: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, a, b, c)
-}
-
-pub fn fixed(names: &[&str], defect: CertDefect) -> CertSpec {
-    CertSpec {
-        names: CertNames::Fixed(names.iter().map(|s| s.to_string()).collect()),
-        defect,
-    }
-}
-
-/// A plain, well-behaved conversation host presenting `cert` after STARTTLS.
-pub fn conversation(hostname: &str, cert: CertSpec) -> Conversation {
-    Conversation {
-        hostname: hostname.to_string(),
-        multiline_greeting: false,
-        ehlo: EhloReply::Ok {
-            starttls: true,
-            padding_bytes: 0,
-        },
-        starttls: StarttlsReply::Ready,
-        inject_after_starttls: None,
-        tls: TlsBehaviour::Handshake(cert),
-    }
-}
+use crate::bed::WAIT;
 
 /// Read one complete SMTP reply (through the line `NNN text`), with a deadline.
 pub async fn read_reply<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<String> {
@@ -135,6 +41,14 @@ pub async fn read_reply<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<String> {
     .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply"))?
 }
 
+/// One read into `buf`, which must end (with bytes, EOF or an error) within [`WAIT`].
+pub async fn read_once<S: AsyncRead + Unpin>(s: &mut S, buf: &mut [u8]) -> io::Result<usize> {
+    tokio::time::timeout(WAIT, s.read(buf))
+        .await
+        .expect("a read ends within WAIT")
+}
+
+/// Send `line` with CRLF.
 pub async fn send<S: AsyncWrite + Unpin>(s: &mut S, line: &str) {
     s.write_all(format!("{line}\r\n").as_bytes()).await.unwrap();
     s.flush().await.unwrap();
@@ -146,6 +60,7 @@ pub async fn command<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, line: &str) -
     read_reply(s).await.unwrap()
 }
 
+/// A TCP connection to `addr`, with a deadline.
 pub async fn connect(addr: SocketAddr) -> TcpStream {
     tokio::time::timeout(WAIT, TcpStream::connect(addr))
         .await
@@ -163,6 +78,7 @@ pub fn connector(ca: &Ca, versions: &[&'static rustls::SupportedProtocolVersion]
     TlsConnector::from(Arc::new(config))
 }
 
+/// [`connector`] for rustls's default versions.
 pub fn default_connector(ca: &Ca) -> TlsConnector {
     connector(ca, rustls::DEFAULT_VERSIONS)
 }
@@ -179,6 +95,15 @@ pub async fn tls_handshake(
         Ok(Ok(tls)) => Ok(tls),
         Ok(Err(e)) => Err(TlsFailure::from_io(e)),
     }
+}
+
+/// [`tls_handshake`] over `tcp` for `name`, trusting the testbed root, that must fail: why
+/// it failed.
+pub async fn tls_failure(ca: &Ca, tcp: TcpStream, name: &str) -> TlsFailure {
+    tls_handshake(&default_connector(ca), tcp, name)
+        .await
+        .err()
+        .unwrap()
 }
 
 /// Why a client handshake failed.
@@ -200,12 +125,41 @@ impl TlsFailure {
         }
     }
 
-    pub fn cert_error(&self) -> Option<&rustls::CertificateError> {
+    pub fn cert_error(&self) -> Option<&CertificateError> {
         match self {
             TlsFailure::Tls(rustls::Error::InvalidCertificate(c)) => Some(c),
             _ => None,
         }
     }
+}
+
+/// The certificate errors a client sees for the testbed's certificate defects.
+pub fn is_expired(e: &CertificateError) -> bool {
+    matches!(
+        e,
+        CertificateError::Expired | CertificateError::ExpiredContext { .. }
+    )
+}
+
+/// See [`is_expired`].
+pub fn is_not_yet_valid(e: &CertificateError) -> bool {
+    matches!(
+        e,
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. }
+    )
+}
+
+/// See [`is_expired`]: self-signed, unknown issuer and incomplete chain all look like this.
+pub fn is_unknown_issuer(e: &CertificateError) -> bool {
+    matches!(e, CertificateError::UnknownIssuer)
+}
+
+/// See [`is_expired`].
+pub fn is_wrong_name(e: &CertificateError) -> bool {
+    matches!(
+        e,
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. }
+    )
 }
 
 /// Greeting, EHLO, STARTTLS (expecting `220`): the stream ready for the TLS handshake.
@@ -241,4 +195,27 @@ pub async fn read_all<S: AsyncRead + Unpin>(s: &mut S, cap: usize) -> (Vec<u8>, 
     .await
     .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "read_all")));
     (out, end)
+}
+
+/// What a handshake must fail with: a predicate on the certificate error (`is_expired`, …).
+pub type CertCheck = fn(&CertificateError) -> bool;
+
+/// A handshake `result` succeeded when `check` is `None`, or failed with a certificate error
+/// that `check` accepts; `case` names the case in the failure message.
+pub fn assert_handshake<T>(
+    result: Result<T, TlsFailure>,
+    check: Option<CertCheck>,
+    case: &dyn std::fmt::Debug,
+) {
+    match (result, check) {
+        (Ok(_), None) => {}
+        (Err(f), Some(check)) => {
+            let e = f
+                .cert_error()
+                .unwrap_or_else(|| panic!("{case:?}: not a certificate error: {f:?}"));
+            assert!(check(e), "{case:?}: {e:?}");
+        }
+        (Ok(_), Some(_)) => panic!("{case:?}: the handshake succeeded"),
+        (Err(f), None) => panic!("{case:?}: {f:?}"),
+    }
 }
