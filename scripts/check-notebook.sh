@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Execute notebooks/adoption.ipynb against a fresh demo survey; fail if any cell fails.
+# Execute notebooks/adoption.ipynb against a fresh history of surveys; fail if any cell fails.
 #
-#   scripts/check-notebook.sh [--domains N] [--keep DIR]
+#   scripts/check-notebook.sh [--domains N] [--surveys S] [--epoch-step K] [--keep DIR]
 #
 # 1. checks the committed notebook has its outputs cleared,
-# 2. runs `mxscan demo --domains N` (default 300) inside scripts/sandbox.sh (loopback only),
-# 3. executes every cell (nbclient) with MXSCAN_SURVEYS pointing at the demo's surveys, also
-#    inside the sandbox, so the notebook provably needs no network.
+# 2. inside scripts/sandbox.sh (loopback only): starts `mxscan testbed serve` (realistic
+#    world, seed 7) and runs `mxscan scan` of N domains (default 300) S times (default 3),
+#    moving the served world K epochs on (default 6, about half a year) between two scans
+#    with SIGUSR1 — one running testbed, so unchanged certificates stay the same leaf,
+# 3. executes every cell (nbclient) with MXSCAN_SURVEYS pointing at those S surveys, also
+#    inside the sandbox, so the notebook provably needs no network; the time series must
+#    show S surveys.
 # Needs: the mxscan binary (built by scripts/test.sh; or set MXSCAN) and
 # `pip install -r notebooks/requirements.txt`. The executed copy is left in the work
 # directory (printed) when --keep DIR is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-domains=300 keep=
+domains=300 surveys=3 step=6 keep=
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --domains) domains=$2; shift 2 ;;
+    --surveys) surveys=$2; shift 2 ;;
+    --epoch-step) step=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
     *) echo "check-notebook: unknown option $1" >&2; exit 2 ;;
   esac
@@ -40,21 +46,58 @@ work=${keep:-$(mktemp -d)}
 mkdir -p "$work"
 [ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
 
+# The history: one testbed, S scans, K epochs apart (all inside one network namespace).
+cat >"$work/history.sh" <<'SH'
+set -euo pipefail
+mxscan=$1 work=$2 domains=$3 surveys=$4 step=$5
+seed=7
+"$mxscan" testbed domains --count "$domains" --seed "$seed" --epoch $(( (surveys - 1) * step )) >"$work/list.csv"
+"$mxscan" testbed serve --seed "$seed" --greet-delay 1 --ca-out "$work/ca.pem" \
+  >"$work/serve.out" 2>"$work/serve.err" &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true' EXIT
+wait_for() {  # a line the testbed prints on its stdout
+  for _ in $(seq 1 600); do
+    grep -qF "$1" "$work/serve.out" && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "testbed exited" >&2; cat "$work/serve.err" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "testbed: no $1 in time" >&2; return 1
+}
+wait_for '"smtp_port"'
+epoch=0
+for s in $(seq 1 "$surveys"); do
+  if [ "$s" -gt 1 ]; then
+    for _ in $(seq 1 "$step"); do  # SIGUSR1: one epoch on, same CA
+      epoch=$((epoch + 1))
+      kill -USR1 "$pid"
+      wait_for "{\"epoch\":$epoch}"
+    done
+  fi
+  echo "scan $s of $surveys: epoch $epoch" >&2
+  "$mxscan" scan --resolver 127.0.0.1:5300 --trust-anchor "$work/ca.pem" --allow 127.0.0.0/8 \
+    --smtp-port 2525 --https-port 8443 --per-ip-interval 0 --per-prefix-interval 0 \
+    --rate 100000 --dns-rate 20000 --greeting-timeout 5 --command-timeout 10 --tls-timeout 10 \
+    --fetch-timeout 10 --dns-timeout 2 --concurrency 500 --progress none \
+    --out "$work/surveys" "$work/list.csv" >/dev/null
+done
+SH
 set +e
-scripts/sandbox.sh "$mxscan" demo --domains "$domains" --dir "$work/demo" --progress none >"$work/demo.log" 2>&1
+scripts/sandbox.sh bash "$work/history.sh" "$mxscan" "$work" "$domains" "$surveys" "$step" \
+  >"$work/history.log" 2>&1
 rc=$?
 set -e
 if [ "$rc" = 3 ]; then
-  echo "check-notebook: SKIPPED (no network namespace here; the demo scan runs only inside one)" >&2
+  echo "check-notebook: SKIPPED (no network namespace here; the scans run only inside one)" >&2
   exit 0
 elif [ "$rc" != 0 ]; then
-  cat "$work/demo.log" >&2
-  echo "check-notebook: mxscan demo failed ($rc)" >&2
+  cat "$work/history.log" >&2
+  echo "check-notebook: building the survey history failed ($rc)" >&2
   exit "$rc"
 fi
 
-export MXSCAN_SURVEYS="$work/demo/surveys"
-scripts/sandbox.sh python3 - "$work/adoption.executed.ipynb" <<'PY'
+export MXSCAN_SURVEYS="$work/surveys"
+scripts/sandbox.sh python3 - "$work/adoption.executed.ipynb" "$surveys" <<'PY'
 import sys
 import nbformat
 from nbclient import NotebookClient
@@ -79,7 +122,13 @@ images = sum(1 for c in nb.cells if c.cell_type == "code"
              for o in c.outputs if "image/png" in o.get("data", {}))
 print(f"notebook: {code_cells} code cells executed (of {len(nb.cells)} cells), "
       f"{images} plots, {len(errors)} errors")
-if errors or images < 3:
+# The history: the first code cell says how many surveys it found, the time series one
+# point per survey.
+texts = ["".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+want = int(sys.argv[2])
+history = any(f"{want} survey(s) under" in t for t in texts)
+print(f"notebook: history of {want} surveys {'seen' if history else 'NOT seen'}")
+if errors or images < 3 or not history:
     print("0 passed, 1 failed")
     sys.exit(1)
 print("1 passed, 0 failed")

@@ -37,7 +37,7 @@ if [ "$rc" = 3 ]; then
 fi
 [ "$rc" = 0 ] || exit "$rc"
 
-step "notebook: notebooks/adoption.ipynb against a demo survey (scripts/check-notebook.sh)"
+step "notebook: notebooks/adoption.ipynb against a history of testbed surveys (scripts/check-notebook.sh)"
 if python3 -c 'import duckdb, matplotlib, nbclient, pandas' 2>/dev/null; then
   scripts/check-notebook.sh
 elif [ "${CI:-}" = true ]; then

@@ -20,6 +20,12 @@ pub trait Behaviours: Send + Sync + 'static {
     /// Called once the ClientHello has been read (for [`HttpsSite::Reset`] the server may
     /// call it with `sni = None` before reading anything).
     fn https_site(&self, local: Ipv4Addr, sni: Option<&str>) -> HttpsSite;
+    /// How many times the certificate presented at `local` for `sni` has been renewed: a
+    /// new value is a new leaf for the same [`CertSpec`] (the world's epochs renew
+    /// certificates on a schedule). Default 0: never renewed.
+    fn cert_renewal(&self, _local: Ipv4Addr, _sni: Option<&str>) -> u32 {
+        0
+    }
 }
 
 /// An SMTP host as seen by a client that dials it.

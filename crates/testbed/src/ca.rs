@@ -2,7 +2,9 @@
 //! (`--trust-anchor`), an intermediate under it, and a second "rogue" hierarchy that is never
 //! written out, so that every [`CertDefect`] can be presented on the wire.
 //!
-//! Leaf certificates are issued lazily, per (names, defect), and kept in a bounded cache.
+//! Leaf certificates are issued lazily, per (names, defect, renewal count), and kept in a
+//! bounded cache: within one process an unchanged certificate is the same leaf at every
+//! epoch of the world, and a renewed one is a new leaf.
 //! All leaves share ONE key pair (generated at start): issuing a leaf costs one ECDSA P-256
 //! signature and no key generation, so a world of a million names stays cheap.
 //!
@@ -57,8 +59,9 @@ pub const ROGUE_INTERMEDIATE_CN: &str = "mxscan rogue intermediate CA";
 /// Organisation of every testbed CA certificate.
 pub const ORGANISATION: &str = "mxscan testbed";
 
-/// The names a leaf certificate is issued for and what is wrong with it: the cache key.
-type LeafKey = (Vec<String>, CertDefect);
+/// The names a leaf certificate is issued for, what is wrong with it, and its renewal
+/// count (`Behaviours::cert_renewal`): the cache key.
+type LeafKey = (Vec<String>, CertDefect, u32);
 
 /// The testbed CA. Cheap to share (`Arc<Ca>`); all methods take `&self`.
 pub struct Ca {
@@ -210,7 +213,18 @@ impl Ca {
         spec: &CertSpec,
         sni: Option<&str>,
     ) -> Result<Arc<CertifiedKey>, TestbedError> {
-        let key: LeafKey = (Ca::resolve_names(&spec.names, sni), spec.defect);
+        self.chain_renewed(spec, sni, 0)
+    }
+
+    /// [`Ca::chain`] for the `renewal`-th renewal of that certificate: each renewal count
+    /// is a leaf of its own (a new serial and signature), cached like the first.
+    pub fn chain_renewed(
+        &self,
+        spec: &CertSpec,
+        sni: Option<&str>,
+        renewal: u32,
+    ) -> Result<Arc<CertifiedKey>, TestbedError> {
+        let key: LeafKey = (Ca::resolve_names(&spec.names, sni), spec.defect, renewal);
         if let Some(hit) = self.lock_cache().get(&key) {
             return Ok(hit);
         }
@@ -228,7 +242,17 @@ impl Ca {
         spec: &CertSpec,
         sni: Option<&str>,
     ) -> Result<Arc<ServerConfig>, TestbedError> {
-        let certified = self.chain(spec, sni)?;
+        self.server_config_renewed(spec, sni, 0)
+    }
+
+    /// [`Ca::server_config`] presenting the `renewal`-th renewal ([`Ca::chain_renewed`]).
+    pub fn server_config_renewed(
+        &self,
+        spec: &CertSpec,
+        sni: Option<&str>,
+        renewal: u32,
+    ) -> Result<Arc<ServerConfig>, TestbedError> {
+        let certified = self.chain_renewed(spec, sni, renewal)?;
         let mut config = ServerConfig::builder_with_provider(self.provider())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| TestbedError::Tls(e.to_string()))?

@@ -103,7 +103,8 @@ async fn handle(
             response,
         } => (rtt, cert, response),
     };
-    let config = match ca.server_config(&cert, sni.as_deref()) {
+    let renewal = behaviours.cert_renewal(ip, sni.as_deref());
+    let config = match ca.server_config_renewed(&cert, sni.as_deref(), renewal) {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, ?sni, "no certificate for HTTPS site");

@@ -11,6 +11,7 @@ pub mod error;
 // World model.
 pub mod addr;
 pub mod dns;
+pub mod epoch;
 pub mod hash;
 pub mod names;
 pub mod profile;

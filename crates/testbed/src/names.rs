@@ -9,6 +9,11 @@
 //! MX names of the list share a dedicated address (a 2 MiB bitset of used addresses; a
 //! candidate whose dedicated hosts would collide is skipped). Memory: the bitset plus an
 //! 8-byte-per-name dedupe set.
+//!
+//! Dedicated hosts change address when their class changes at a later epoch (the address
+//! encodes the class), so [`synthetic_domains_through`] checks collisions at every epoch from
+//! 0 to the last one a list will be served at (one bitset for all of them: an address
+//! used at any epoch is taken). At last epoch 0 it is [`synthetic_domains`].
 
 use std::collections::HashSet;
 
@@ -219,11 +224,32 @@ pub struct SyntheticDomains {
     counter: u64,
     seen: HashSet<u64>,
     used: AddrBitset,
+    last_epoch: u32,
 }
 
 impl SyntheticDomains {
-    /// The dedicated addresses a domain's MX hosts would use (empty if none).
-    fn dedicated_addrs(&self, domain: &str) -> Vec<std::net::Ipv4Addr> {
+    /// The dedicated addresses a domain's MX hosts would use at any epoch from 0 to the
+    /// last (empty if none), without repeats; None when two of its hosts share an address
+    /// at one epoch.
+    fn dedicated_addrs(&self, domain: &str) -> Option<Vec<std::net::Ipv4Addr>> {
+        let mut out = Vec::new();
+        for e in 0..=self.last_epoch {
+            self.world.set_epoch(e);
+            let now = self.dedicated_addrs_now(domain);
+            for (i, a) in now.iter().enumerate() {
+                if now[..i].contains(a) {
+                    return None;
+                }
+                if !out.contains(a) {
+                    out.push(*a);
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// The dedicated addresses of a domain's MX hosts at the world's current epoch.
+    fn dedicated_addrs_now(&self, domain: &str) -> Vec<std::net::Ipv4Addr> {
         let sc = self.world.scenario(domain);
         if sc.dns == crate::scenario::DnsScenario::ImplicitMx {
             return vec![self.world.implicit_host(domain).1];
@@ -259,12 +285,10 @@ impl Iterator for SyntheticDomains {
             if self.seen.contains(&key) {
                 continue;
             }
-            let addrs = self.dedicated_addrs(&name);
-            let clash = addrs
-                .iter()
-                .enumerate()
-                .any(|(i, a)| self.used.contains(*a) || addrs[..i].contains(a));
-            if clash {
+            let Some(addrs) = self.dedicated_addrs(&name) else {
+                continue; // two of its own hosts share an address
+            };
+            if addrs.iter().any(|a| self.used.contains(*a)) {
                 continue;
             }
             for a in addrs {
@@ -285,6 +309,17 @@ impl Iterator for SyntheticDomains {
 /// `count` synthetic domains for `seed` and `profile`: unique, stable, free of dedicated
 /// address collisions in the world of the same seed and profile.
 pub fn synthetic_domains(seed: u64, count: u64, profile: Profile) -> SyntheticDomains {
+    synthetic_domains_through(seed, count, profile, 0)
+}
+
+/// [`synthetic_domains`] whose truth stays unambiguous at every epoch from 0 to
+/// `last_epoch` (see module docs): the list to scan a world through time with.
+pub fn synthetic_domains_through(
+    seed: u64,
+    count: u64,
+    profile: Profile,
+    last_epoch: u32,
+) -> SyntheticDomains {
     SyntheticDomains {
         world: World::new(WorldConfig {
             seed,
@@ -296,6 +331,7 @@ pub fn synthetic_domains(seed: u64, count: u64, profile: Profile) -> SyntheticDo
         counter: 0,
         seen: HashSet::with_capacity(count.min(1 << 24) as usize),
         used: AddrBitset::new(),
+        last_epoch,
     }
 }
 

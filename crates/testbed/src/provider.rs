@@ -281,6 +281,12 @@ pub fn lookup(seed: u64, hosters: &[Hoster], name: &str) -> Option<ProviderName>
     }
 }
 
+/// The 1-based hoster index of provider octet `provider` (None: a big provider or unused).
+pub fn hoster_index(provider: u8) -> Option<usize> {
+    let index = usize::from(provider.checked_sub(HOSTER_OCTET_BASE)?) + 1;
+    (index <= HOSTERS).then_some(index)
+}
+
 /// The shared host living at `127.1.P.H`: its class, certificate names and host name.
 pub fn shared_host(
     hosters: &[Hoster],

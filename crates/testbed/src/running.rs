@@ -31,6 +31,9 @@ pub struct TestbedConfig {
     pub https: SocketAddr,
     /// Also write every accepted connection to this JSONL file.
     pub conn_log: Option<std::path::PathBuf>,
+    /// The world's epoch (0 = today's world; module `epoch`). [`Testbed::set_epoch`] moves
+    /// a running testbed later.
+    pub epoch: u32,
 }
 
 impl Default for TestbedConfig {
@@ -41,6 +44,7 @@ impl Default for TestbedConfig {
             smtp: SocketAddr::from(([0, 0, 0, 0], 0)),
             https: SocketAddr::from(([0, 0, 0, 0], 0)),
             conn_log: None,
+            epoch: 0,
         }
     }
 }
@@ -71,12 +75,14 @@ pub struct Ready {
     pub seed: u64,
     /// World profile.
     pub profile: String,
+    /// World epoch.
+    pub epoch: u32,
 }
 
 impl Testbed {
     /// Start the world's servers. Must be called inside a tokio runtime.
     pub async fn start(config: TestbedConfig) -> Result<Testbed, TestbedError> {
-        let world = Arc::new(World::new(config.world.clone()));
+        let world = Arc::new(World::new(config.world.clone()).with_epoch(config.epoch));
         let ca = Arc::new(Ca::new()?);
         let log = match &config.conn_log {
             Some(path) => ConnLog::to_file(path)?,
@@ -105,6 +111,19 @@ impl Testbed {
     /// The world (scenarios and ground truth).
     pub fn world(&self) -> &Arc<World> {
         &self.world
+    }
+
+    /// The world's current epoch.
+    pub fn epoch(&self) -> u32 {
+        self.world.epoch()
+    }
+
+    /// Move the running world to `epoch`: from the next query and connection on, the DNS,
+    /// SMTP and HTTPS servers and [`Testbed::expected`] answer for that epoch. The CA and
+    /// its leaf cache stay, so a certificate that did not change between the two epochs is
+    /// the same leaf (what `mxscan diff`'s `leaf_changed` compares). Call it between scans.
+    pub fn set_epoch(&self, epoch: u32) {
+        self.world.set_epoch(epoch);
     }
 
     /// The ground truth for `domain`.
@@ -157,6 +176,7 @@ impl Testbed {
             ca: ca.map(|p| p.display().to_string()),
             seed: self.world.seed(),
             profile: self.world.config().profile.to_string(),
+            epoch: self.world.epoch(),
         }
     }
 }

@@ -94,10 +94,18 @@ pub async fn start_smtp_with(
                 return;
             };
             let host = behaviours.smtp_host(ip);
-            handle(stream, ip, &host, &ca, &options).await;
+            handle(stream, ip, &host, behaviours.as_ref(), &ca, &options).await;
         }
     })
     .await
+}
+
+/// Where a host's certificate comes from: the CA, and the world's renewal count for the
+/// dialled address and the client's SNI.
+struct Certs<'a> {
+    ca: &'a Ca,
+    behaviours: &'a dyn Behaviours,
+    ip: Ipv4Addr,
 }
 
 /// Send a greeting after `delay`; false when the client is gone.
@@ -106,7 +114,14 @@ async fn greet(tcp: &mut TcpStream, delay: Duration, text: String) -> bool {
 }
 
 /// Play `host`'s script on one accepted connection.
-async fn handle(mut tcp: TcpStream, ip: Ipv4Addr, host: &SmtpHost, ca: &Ca, opts: &ServerOptions) {
+async fn handle(
+    mut tcp: TcpStream,
+    ip: Ipv4Addr,
+    host: &SmtpHost,
+    behaviours: &dyn Behaviours,
+    ca: &Ca,
+    opts: &ServerOptions,
+) {
     let rtt = host.rtt;
     let delay = host.greet_delay + rtt;
     match &host.script {
@@ -130,7 +145,8 @@ async fn handle(mut tcp: TcpStream, ip: Ipv4Addr, host: &SmtpHost, ca: &Ca, opts
         }
         SmtpScript::Conversation(conv) => {
             if greet(&mut tcp, delay, greeting(conv)).await {
-                conversation(tcp, rtt, conv, ca, opts).await;
+                let certs = Certs { ca, behaviours, ip };
+                conversation(tcp, rtt, conv, &certs, opts).await;
             }
         }
     }
@@ -170,7 +186,7 @@ async fn conversation(
     mut tcp: TcpStream,
     rtt: Duration,
     conv: &Conversation,
-    ca: &Ca,
+    certs: &Certs<'_>,
     opts: &ServerOptions,
 ) {
     let mut lines = LineReader::new(opts.line_cap);
@@ -182,7 +198,7 @@ async fn conversation(
     // Whatever the client pipelined after STARTTLS is dropped with `lines` (RFC 3207 §4).
     drop(lines);
     match &conv.tls {
-        TlsBehaviour::Handshake(spec) => tls_session(tcp, rtt, conv, spec, ca, opts).await,
+        TlsBehaviour::Handshake(spec) => tls_session(tcp, rtt, conv, spec, certs, opts).await,
         TlsBehaviour::Garbage => {
             if let Some(mut raw) = read_client_hello(tcp, opts).await
                 && raw.write_all(&garbage()).await.is_ok()
@@ -222,7 +238,7 @@ async fn tls_session(
     rtt: Duration,
     conv: &Conversation,
     spec: &CertSpec,
-    ca: &Ca,
+    certs: &Certs<'_>,
     opts: &ServerOptions,
 ) {
     let deadline = tokio::time::Instant::now() + opts.handshake_timeout;
@@ -231,7 +247,11 @@ async fn tls_session(
         return;
     };
     let sni = start.client_hello().server_name().map(str::to_owned);
-    let config = match ca.server_config(spec, sni.as_deref()) {
+    let renewal = certs.behaviours.cert_renewal(certs.ip, sni.as_deref());
+    let config = match certs
+        .ca
+        .server_config_renewed(spec, sni.as_deref(), renewal)
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, ?sni, "no certificate for SMTP host");

@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use mxscan_model::{Deviation, Mode, RecordStatus};
 
 use crate::behaviour::{CertDefect, CertNames, CertSpec, HttpResponse, HttpsSite};
-use crate::scenario::{StsScenario, TlsRptScenario};
+use crate::scenario::{DomainScenario, StsScenario, TlsRptScenario};
 use crate::world::{WRONG_CERT_NAME, World};
 
 /// Body size of the `too_large` scenario (above the 64 KiB cap of RFC 8461 §3.3 practice).
@@ -22,9 +22,23 @@ pub const TESTING_MAX_AGE: u64 = 86_400;
 /// The one pattern of `mx_not_covered` policies.
 pub const UNCOVERING_PATTERN: &str = "mx.retired-provider.test";
 
-/// The `id=` of a domain's `_mta-sts` record (RFC 8461 §3.1: 1–32 alphanumerics).
+/// `max_age` values of enforce policies, cycled through by policy rewrites at later epochs
+/// (the first is [`ENFORCE_MAX_AGE`], the epoch-0 value).
+pub const ENFORCE_MAX_AGES: [u64; 4] = [ENFORCE_MAX_AGE, 1_209_600, 2_419_200, 31_536_000];
+/// `max_age` values of testing / none policies (the first is [`TESTING_MAX_AGE`]).
+pub const TESTING_MAX_AGES: [u64; 4] = [TESTING_MAX_AGE, 172_800, 604_800, 1_209_600];
+
+/// The `id=` of a domain's `_mta-sts` record (RFC 8461 §3.1: 1–32 alphanumerics): a new
+/// value whenever the epoch's revision bumps it (`World::sts_revision`).
 pub fn sts_id(world: &World, domain: &str) -> String {
-    format!("{:016x}", world.hash("sts-id", domain))
+    let base = world.hash("sts-id", domain);
+    match world.sts_revision(domain).id {
+        0 => format!("{base:016x}"),
+        rev => format!(
+            "{:016x}",
+            crate::hash::stable_hash_u64(base, "sts-id-rev", u64::from(rev))
+        ),
+    }
 }
 
 /// The TXT records at `_mta-sts.<domain>` (each a list of character-strings).
@@ -180,8 +194,14 @@ pub fn is_valid_pattern(p: &str) -> bool {
 /// The patterns covering a domain's exchanges: exact names, or `*.parent` for `wildcard`.
 /// Invalid candidates are dropped; if none remain, `mx1.<domain>` (or the uncovering
 /// pattern) stands in so that enforce policies keep an `mx` line.
+///
+/// The exchanges are those of the layout the policy was written for
+/// (`World::sts_revision`): after a migration without a rewrite, the old MX.
 fn patterns(world: &World, domain: &str, wildcard: bool) -> Vec<String> {
-    let sc = world.scenario(domain);
+    let sc = DomainScenario {
+        dns: world.sts_revision(domain).layout,
+        ..world.scenario(domain)
+    };
     let mut out: Vec<String> = Vec::new();
     for ex in world.exchanges(domain, &sc) {
         let p = if wildcard {
@@ -211,11 +231,14 @@ fn patterns(world: &World, domain: &str, wildcard: bool) -> Vec<String> {
 /// The policy document of a domain (served whenever its site answers 200).
 pub fn policy_doc(world: &World, domain: &str, sts: StsScenario) -> PolicyDoc {
     const PLAIN: &str = "text/plain";
+    let rev = world.sts_revision(domain).policy as usize;
+    let enforce_max_age = ENFORCE_MAX_AGES[rev % ENFORCE_MAX_AGES.len()];
+    let testing_max_age = TESTING_MAX_AGES[rev % TESTING_MAX_AGES.len()];
     let version = Some("STSv1".to_owned());
     let mut mode = Some(Mode::Enforce);
     let mut mode_line = "enforce".to_owned();
-    let mut max_age = Some(ENFORCE_MAX_AGE);
-    let mut max_age_line = ENFORCE_MAX_AGE.to_string();
+    let mut max_age = Some(enforce_max_age);
+    let mut max_age_line = enforce_max_age.to_string();
     let mut mx = patterns(world, domain, sts == StsScenario::Wildcard);
     let mut eol = "\r\n";
     let mut content_type = PLAIN;
@@ -225,14 +248,14 @@ pub fn policy_doc(world: &World, domain: &str, sts: StsScenario) -> PolicyDoc {
         StsScenario::Testing => {
             mode = Some(Mode::Testing);
             mode_line = "testing".into();
-            max_age = Some(TESTING_MAX_AGE);
-            max_age_line = TESTING_MAX_AGE.to_string();
+            max_age = Some(testing_max_age);
+            max_age_line = testing_max_age.to_string();
         }
         StsScenario::ModeNone => {
             mode = Some(Mode::None);
             mode_line = "none".into();
-            max_age = Some(TESTING_MAX_AGE);
-            max_age_line = TESTING_MAX_AGE.to_string();
+            max_age = Some(testing_max_age);
+            max_age_line = testing_max_age.to_string();
             mx.clear();
         }
         StsScenario::PolicyLf => {

@@ -58,7 +58,6 @@ use crate::behaviour::{
     SmtpScript, StarttlsReply, TlsBehaviour,
 };
 use crate::hash::stable_hash;
-use crate::provider;
 use crate::scenario::{DomainScenario, SmtpClass};
 use crate::sts::{self, ExpectedRecord};
 use crate::world::{Lookup, QType, Rcode, RrData, World};
@@ -312,10 +311,30 @@ impl World {
         match addr::classify(addr) {
             AddrKind::Dedicated(class) => Some(class),
             AddrKind::Shared { provider, host } => {
-                provider::shared_host(self.hosters(), provider, host).map(|(c, _, _)| c)
+                self.shared_host(provider, host).map(|(c, _, _)| c)
             }
             _ => None,
         }
+    }
+
+    /// The leaf certificate a correct probe of `addr` receives when it sends SNI `sni`, as an
+    /// identity (names, defect, renewal count): within one running testbed, equal values at
+    /// two epochs are the same certificate, since the CA issues each of them once. None
+    /// when no TLS handshake completes (or the address is not served).
+    pub fn expected_leaf(&self, addr: Ipv4Addr, sni: &str) -> Option<String> {
+        if !addr::is_served(addr) {
+            return None;
+        }
+        let host = self.smtp_host(addr);
+        let (_, _, spec) = expected_probe(&host);
+        let spec = spec?;
+        let names = crate::ca::Ca::resolve_names(&spec.names, Some(sni));
+        Some(format!(
+            "{}|{:?}|{}",
+            names.join(","),
+            spec.defect,
+            self.cert_renewal(addr, Some(sni))
+        ))
     }
 
     fn txt_record(

@@ -29,6 +29,7 @@
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::addr::{self, AddrKind};
@@ -36,7 +37,8 @@ use crate::behaviour::{
     Behaviours, CertDefect, CertNames, CertSpec, Conversation, EhloReply, HttpsSite, SmtpHost,
     SmtpScript, StarttlsReply, TlsBehaviour,
 };
-use crate::hash::{pick_weighted, stable_hash};
+use crate::epoch::{self, DomainState};
+use crate::hash::{pick_weighted, stable_hash, stable_hash_u64};
 use crate::profile::{LatencyConfig, Profile};
 use crate::provider::{self, Hoster, ProviderName};
 use crate::scenario::{DnsScenario, DomainScenario, SmtpClass, StsScenario, TlsRptScenario};
@@ -245,17 +247,66 @@ fn parent(name: &str) -> &str {
 }
 
 /// The world. Cheap to share (`Arc<World>`); all methods take `&self`.
-#[derive(Debug, Clone)]
+///
+/// A world has an epoch (module `epoch`): 0 unless set with [`World::with_epoch`] or moved
+/// with [`World::set_epoch`]. Every answer is a pure function of `(seed, name, epoch)`.
+#[derive(Debug)]
 pub struct World {
     config: WorldConfig,
     hosters: Vec<Hoster>,
+    /// The current epoch. Atomic so that a running testbed can move its world in time
+    /// between two scans ([`World::set_epoch`]); an answer computed while the epoch moves
+    /// may mix the two epochs.
+    epoch: AtomicU32,
+}
+
+impl Clone for World {
+    fn clone(&self) -> Self {
+        World {
+            config: self.config.clone(),
+            hosters: self.hosters.clone(),
+            epoch: AtomicU32::new(self.epoch()),
+        }
+    }
+}
+
+/// The MTA-STS revision of a domain at an epoch: how often its `id=` and its policy body
+/// changed since epoch 0, and the DNS layout whose MX the policy lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StsRevision {
+    /// `id=` changes since epoch 0.
+    pub id: u32,
+    /// Policy rewrites since epoch 0.
+    pub policy: u32,
+    /// The layout the policy's `mx` lines were written for.
+    pub layout: DnsScenario,
 }
 
 impl World {
-    /// Build a world (allocates only the 40-entry hoster table).
+    /// Build a world at epoch 0 (allocates only the 40-entry hoster table).
     pub fn new(config: WorldConfig) -> Self {
         let hosters = provider::hosters(config.seed, config.profile);
-        Self { config, hosters }
+        Self {
+            config,
+            hosters,
+            epoch: AtomicU32::new(0),
+        }
+    }
+
+    /// The same world at `epoch` (0 = the world of `hash(seed, name)`; module `epoch`).
+    pub fn with_epoch(self, epoch: u32) -> Self {
+        self.set_epoch(epoch);
+        self
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u32 {
+        self.epoch.load(Ordering::Relaxed)
+    }
+
+    /// Move the world to `epoch` (a running testbed: between two scans).
+    pub fn set_epoch(&self, epoch: u32) {
+        self.epoch.store(epoch, Ordering::Relaxed);
     }
 
     /// The configuration.
@@ -281,6 +332,48 @@ impl World {
     /// the `scenario` module: `nxdomain` publishes nothing, `enforce_mx_insecure` forces
     /// `mx_dedicated`.
     pub fn scenario(&self, domain: &str) -> DomainScenario {
+        match self.epoch() {
+            0 => self.scenario_at_0(domain),
+            e => self.state_at(domain, e).scenario(),
+        }
+    }
+
+    /// The evolving state of a domain at the current epoch (module `epoch`).
+    pub fn state(&self, domain: &str) -> DomainState {
+        self.state_at(domain, self.epoch())
+    }
+
+    fn state_at(&self, domain: &str, epoch: u32) -> DomainState {
+        let p = self.config.profile;
+        let h = self.hash("epoch", domain);
+        let mut st = DomainState::initial(self.scenario_at_0(domain), p, h);
+        for k in 1..=epoch {
+            st.step(epoch::step_hash(h, k), p);
+        }
+        st
+    }
+
+    /// The MTA-STS revision of a domain at the current epoch (all zero at epoch 0).
+    pub fn sts_revision(&self, domain: &str) -> StsRevision {
+        match self.epoch() {
+            0 => StsRevision {
+                id: 0,
+                policy: 0,
+                layout: self.scenario_at_0(domain).dns,
+            },
+            e => {
+                let st = self.state_at(domain, e);
+                StsRevision {
+                    id: st.sts_id_rev,
+                    policy: st.policy_rev,
+                    layout: st.policy_layout,
+                }
+            }
+        }
+    }
+
+    /// The scenario at epoch 0: `hash(seed, name)` and the profile's weights.
+    fn scenario_at_0(&self, domain: &str) -> DomainScenario {
         let p = self.config.profile;
         let mut dns = DnsScenario::ALL[pick_weighted(self.hash("dns", domain), p.dns_weights())];
         let mut sts = StsScenario::ALL[pick_weighted(self.hash("sts", domain), p.sts_weights())];
@@ -310,7 +403,83 @@ impl World {
             .zip(self.config.profile.smtp_weights())
             .map(|(c, &w)| if role.allows(*c) { w } else { 0 })
             .collect();
-        SmtpClass::ALL[pick_weighted(self.hash("smtp", name), &weights)]
+        let base = SmtpClass::ALL[pick_weighted(self.hash("smtp", name), &weights)];
+        self.drift(base, self.hash("host-drift", name), |c| role.allows(c))
+    }
+
+    /// A host class at the current epoch: `base` moved by [`epoch::host_step`] once per
+    /// epoch (steps hashed from `h`), ignoring steps to classes `allowed` refuses.
+    fn drift(&self, base: SmtpClass, h: u64, allowed: impl Fn(SmtpClass) -> bool) -> SmtpClass {
+        let rates = epoch::rates(self.config.profile);
+        let mut class = base;
+        for k in 1..=self.epoch() {
+            let next = epoch::host_step(class, epoch::step_hash(h, k), rates);
+            if allowed(next) {
+                class = next;
+            }
+        }
+        class
+    }
+
+    /// The shared host at `127.1.P.H` at the current epoch (a hoster's class evolves like
+    /// a dedicated host's; big providers stay as they are).
+    pub fn shared_host(&self, provider: u8, host: u8) -> Option<(SmtpClass, Vec<String>, String)> {
+        let (class, names, hostname) = provider::shared_host(&self.hosters, provider, host)?;
+        let class = match provider::hoster_index(provider) {
+            Some(index) if self.epoch() > 0 => self.drift(
+                class,
+                stable_hash_u64(self.config.seed, "hoster-drift", index as u64),
+                |_| true,
+            ),
+            _ => class,
+        };
+        Some((class, names, hostname))
+    }
+
+    /// How many times the certificate the host at `local` presents for `sni` has been
+    /// renewed since epoch 0 (module `epoch`): 0 at epoch 0 and for certificates with a
+    /// defect (an expired, self-signed … certificate is not re-issued).
+    pub fn cert_renewal(&self, local: Ipv4Addr, sni: Option<&str>) -> u32 {
+        let e = self.epoch();
+        if e == 0 {
+            return 0;
+        }
+        let p = self.config.profile;
+        let sni = sni.map(|s| s.trim_end_matches('.').to_ascii_lowercase());
+        let (defect, key, period) = match addr::classify(local) {
+            AddrKind::Dedicated(class) => {
+                let [_, b, c, d] = local.octets();
+                let key = sni.unwrap_or_else(|| format!("host-{b}-{c}-{d}.testbed.test"));
+                let h = self.hash("renewal", &key);
+                (class_defect(class), h, epoch::renewal_period(p, h))
+            }
+            AddrKind::Shared { provider, host } => {
+                let Some((class, _, _)) = self.shared_host(provider, host) else {
+                    return 0;
+                };
+                let h = self.hash("renewal", &local.to_string());
+                let period = if provider::hoster_index(provider).is_some() {
+                    epoch::renewal_period(p, h)
+                } else {
+                    3
+                };
+                (class_defect(class), h, period)
+            }
+            AddrKind::Https => {
+                let HttpsSite::Serve { cert, .. } = self.https_site(local, sni.as_deref()) else {
+                    return 0;
+                };
+                let key = sni.unwrap_or_default();
+                let h = self.hash("renewal", &key);
+                (cert.defect, h, epoch::renewal_period(p, h))
+            }
+            _ => return 0,
+        };
+        if defect == CertDefect::None {
+            epoch::renewals(e, period, key)
+        } else {
+            0
+        }
     }
 
     fn dedicated_mx(&self, domain: &str, label: &str, preference: u16, role: Role) -> MxPlan {
@@ -677,14 +846,7 @@ impl World {
         } else {
             names
         };
-        let defect = match class {
-            SmtpClass::CertExpired => CertDefect::Expired,
-            SmtpClass::CertNotYetValid => CertDefect::NotYetValid,
-            SmtpClass::CertSelfSigned => CertDefect::SelfSigned,
-            SmtpClass::CertUnknownIssuer => CertDefect::UnknownIssuer,
-            SmtpClass::CertIncompleteChain => CertDefect::IncompleteChain,
-            _ => CertDefect::None,
-        };
+        let defect = class_defect(class);
         let mut conv = Conversation::well_behaved(hostname, CertSpec { names, defect });
         let mut greet_delay = Duration::ZERO;
         let script = match class {
@@ -770,14 +932,12 @@ impl Behaviours for World {
                     rtt,
                 )
             }
-            AddrKind::Shared { provider, host } => {
-                match provider::shared_host(&self.hosters, provider, host) {
-                    Some((class, names, hostname)) => {
-                        self.host_for_class(class, CertNames::Fixed(names), hostname, rtt)
-                    }
-                    None => reset_host(rtt),
+            AddrKind::Shared { provider, host } => match self.shared_host(provider, host) {
+                Some((class, names, hostname)) => {
+                    self.host_for_class(class, CertNames::Fixed(names), hostname, rtt)
                 }
-            }
+                None => reset_host(rtt),
+            },
             _ => reset_host(rtt),
         }
     }
@@ -787,6 +947,22 @@ impl Behaviours for World {
             AddrKind::Https => crate::sts::site(self, local, sni),
             _ => HttpsSite::Reset,
         }
+    }
+
+    fn cert_renewal(&self, local: Ipv4Addr, sni: Option<&str>) -> u32 {
+        World::cert_renewal(self, local, sni)
+    }
+}
+
+/// The certificate defect a host class presents.
+pub fn class_defect(class: SmtpClass) -> CertDefect {
+    match class {
+        SmtpClass::CertExpired => CertDefect::Expired,
+        SmtpClass::CertNotYetValid => CertDefect::NotYetValid,
+        SmtpClass::CertSelfSigned => CertDefect::SelfSigned,
+        SmtpClass::CertUnknownIssuer => CertDefect::UnknownIssuer,
+        SmtpClass::CertIncompleteChain => CertDefect::IncompleteChain,
+        _ => CertDefect::None,
     }
 }
 
