@@ -11,7 +11,7 @@
 //! implemented to give exactly webpki's answer (tested against it below).
 
 use mxscan_probe::cert::{CertStatus, TrustStore, parse_cert};
-use rustls_pki_types::{CertificateDer, UnixTime};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 /// The name-independent verdict and the names of one presented chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +106,9 @@ impl ChainFacts {
 /// they are equal (ASCII case-insensitively), or if the presented name is `*.` + a suffix of
 /// at least two labels and the reference name is one label (not empty) + `.` + that suffix.
 /// Partial-label wildcards (`f*.example.com`) and presented names with a trailing dot never
-/// match; the reference name's own trailing dot is ignored.
+/// match; the reference name's own trailing dot is ignored. A reference name that is not a
+/// DNS name for webpki (`*.example.com`, `a..b`, an IP address literal, which webpki checks
+/// against iPAddress SANs, not kept here) matches nothing, as webpki's name check fails for it.
 pub fn san_matches<S: AsRef<str>>(sans: &[S], name: &str) -> bool {
     san_matches_iter(sans.iter().map(AsRef::as_ref), name)
 }
@@ -114,7 +116,13 @@ pub fn san_matches<S: AsRef<str>>(sans: &[S], name: &str) -> bool {
 /// [`san_matches`] over any sequence of presented names.
 fn san_matches_iter<'a>(mut sans: impl Iterator<Item = &'a str>, name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    if name.is_empty() {
+    // What `TrustStore::judge` asks webpki: `ServerName::try_from(name)`. Only a DNS name can
+    // match a dNSName SAN (found by the `cert_facts` fuzz target: `*.mail.example.net` as a
+    // reference name "matched" the SAN `*.mail.example.net`; webpki rejects such a name).
+    if !matches!(
+        ServerName::try_from(name.as_str()),
+        Ok(ServerName::DnsName(_))
+    ) {
         return false;
     }
     sans.any(|san| {
@@ -152,6 +160,11 @@ mod tests {
             (&["*.example.com"], "mx.example.com.", true),
             (&[], "mx.example.com", false),
             (&["a.example", "b.example"], "b.example", true),
+            // Reference names webpki does not accept as DNS names match nothing.
+            (&["*.example.com"], "*.example.com", false),
+            (&["a..b"], "a..b", false),
+            (&["192.0.2.1"], "192.0.2.1", false),
+            (&[""], "", false),
         ];
         for (sans, name, want) in cases {
             assert_eq!(san_matches(sans, name), *want, "{sans:?} vs {name}");
@@ -176,6 +189,8 @@ mod tests {
             "mail.example.net",
             "b.a.mail.example.net",
             "other.example",
+            "*.mail.example.net",
+            "mx..example.com",
         ];
         for defect in [
             CertDefect::None,
@@ -202,6 +217,30 @@ mod tests {
                     "{defect:?} for {name}"
                 );
             }
+        }
+    }
+
+    /// Found by fuzzing (`crates/fuzz`, target `cert_facts`): a reference name that is a
+    /// wildcard itself (an MX record pointing at `*.mail.example.net`, which a wildcard A record
+    /// answers) "matched" the SAN `*.mail.example.net`, so the chain read `valid` where webpki,
+    /// which does not accept `*.mail.example.net` as a DNS name, says `name_mismatch`.
+    #[test]
+    fn wildcard_reference_name_does_not_match_a_wildcard_san() {
+        use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec};
+        let ca = mxscan_testbed::ca::Ca::new().unwrap();
+        let mut trust = TrustStore::empty();
+        trust.add_ca_der(ca.root_der()).unwrap();
+        let at = UnixTime::now();
+        let spec = CertSpec {
+            names: CertNames::Fixed(vec!["*.mail.example.net".into()]),
+            defect: CertDefect::None,
+        };
+        let chain = ca.chain(&spec, None).unwrap().cert.clone();
+        let facts = ChainFacts::judge(&trust, &chain, at);
+        assert_eq!(facts.status_for("mx.mail.example.net"), CertStatus::Valid);
+        for name in ["*.mail.example.net", "*.MAIL.example.net."] {
+            assert_eq!(trust.judge(&chain, name, at), CertStatus::NameMismatch);
+            assert_eq!(facts.status_for(name), CertStatus::NameMismatch, "{name}");
         }
     }
 }
