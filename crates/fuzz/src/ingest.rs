@@ -3,7 +3,7 @@
 //! shards, several inputs).
 
 use std::collections::{HashMap, HashSet};
-use std::io::{Cursor, Write};
+use std::io::{Cursor, Read, Write};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -140,8 +140,8 @@ pub fn ingest_stream(input: &[u8]) {
     let mut ingest = Ingest::new(inputs, options);
 
     // Upper bound on items: one per line (a line is at least its `\n`, or the end) plus one
-    // error per input; gzip'd text has as many lines as the text.
-    let lines: usize = data.iter().filter(|&&b| b == b'\n').count() + raws.len();
+    // error per input, counted on the text the reader sees (gzip decoded as far as it goes).
+    let lines: usize = raws.iter().map(|r| text_lines(r)).sum();
     let bound = lines + raws.len();
     let mut seen = HashSet::new();
     let (mut ok, mut rejected, mut stopped) = (0u64, 0u64, 0usize);
@@ -235,4 +235,16 @@ pub fn ingest_stream(input: &[u8]) {
         sum,
         (t.read, t.accepted, t.duplicates, t.rejected, t.other_shard)
     );
+}
+
+/// Lines of `raw` as the reader sees them: gzip (by its magic) decoded as far as it is valid.
+fn text_lines(raw: &[u8]) -> usize {
+    let mut text = Vec::new();
+    let text: &[u8] = if raw.starts_with(&[0x1f, 0x8b]) {
+        let _ = flate2::read::MultiGzDecoder::new(raw).read_to_end(&mut text);
+        &text
+    } else {
+        raw
+    };
+    text.iter().filter(|&&b| b == b'\n').count() + 1
 }
