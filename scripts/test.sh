@@ -2,10 +2,12 @@
 # The one test command (README.md and .ci/run both call it):
 #   1. rustfmt check, 2. clippy with -D warnings, 3. build every test outside the sandbox
 #   (this is where crates are fetched), 4. run the whole suite inside a network namespace where
-#   only loopback exists (scripts/sandbox.sh), offline.
+#   only loopback exists (scripts/sandbox.sh), offline, 5. a short smoke run of every fuzz
+#   target (scripts/fuzz.sh; needs a nightly toolchain, skipped loudly without one).
 #
 # Options: --quick  skip fmt/clippy (inner loop while developing)
-# Environment: CARGO_TARGET_DIR is honoured; MXSCAN_TEST_ARGS is appended to `cargo test`.
+# Environment: CARGO_TARGET_DIR is honoured; MXSCAN_TEST_ARGS is appended to `cargo test`;
+# MXSCAN_FUZZ_SECONDS is the fuzz smoke time per target (default 20, 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +38,24 @@ if [ "$rc" = 3 ]; then
   exit $?
 fi
 [ "$rc" = 0 ] || exit "$rc"
+
+# Every fuzz target of crates/fuzz for a short while (docs/fuzzing.md), so the fuzz crate
+# builds and its targets' invariants hold on the seed corpus and a little beyond. The long
+# runs are scripts/fuzz.sh's job. MXSCAN_FUZZ_SECONDS sets the time per target (0 skips).
+fuzz_seconds=${MXSCAN_FUZZ_SECONDS:-20}
+if [ "$quick" = 1 ] || [ "$fuzz_seconds" = 0 ]; then
+  echo "SKIPPED fuzz smoke (--quick or MXSCAN_FUZZ_SECONDS=0)" >&2
+elif ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "######## SKIPPED fuzz smoke: no nightly Rust toolchain (rustup toolchain install nightly) ########" >&2
+else
+  step "fuzz smoke: every target of crates/fuzz for ${fuzz_seconds} s (scripts/fuzz.sh)"
+  fuzz_start=$(date +%s)
+  # The fuzz build (nightly, AddressSanitizer, every dependency) is the slow part: keep it
+  # outside the clone so the next clone on this machine reuses it.
+  FUZZ_TARGET_DIR=${MXSCAN_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/mxscan/fuzz-target} \
+    scripts/fuzz.sh "$fuzz_seconds"
+  echo "fuzz smoke took $(( $(date +%s) - fuzz_start )) s" >&2
+fi
 
 step "notebook: notebooks/adoption.ipynb against a history of testbed surveys (scripts/check-notebook.sh)"
 if python3 -c 'import duckdb, matplotlib, nbclient, pandas' 2>/dev/null; then

@@ -10,6 +10,8 @@
 //! Judging a name is then the RFC 6125 §6.4 match of the reference name against those SANs,
 //! implemented to give exactly webpki's answer (tested against it below).
 
+use rustls_pki_types::ServerName;
+
 use crate::CertStatus;
 
 /// The name-independent verdict and the names of one presented chain.
@@ -68,7 +70,9 @@ impl ChainFacts {
 /// they are equal (ASCII case-insensitively), or if the presented name is `*.` + a suffix of
 /// at least two labels and the reference name is one label (not empty) + `.` + that suffix.
 /// Partial-label wildcards (`f*.example.com`) and presented names with a trailing dot never
-/// match; the reference name's own trailing dot is ignored.
+/// match; the reference name's own trailing dot is ignored. A reference name that is not a
+/// DNS name for webpki (`*.example.com`, `a..b`, an IP address literal, which webpki checks
+/// against iPAddress SANs, not kept here) matches nothing, as webpki's name check fails for it.
 pub fn san_matches<S: AsRef<str>>(sans: &[S], name: &str) -> bool {
     san_matches_iter(sans.iter().map(AsRef::as_ref), name)
 }
@@ -76,7 +80,13 @@ pub fn san_matches<S: AsRef<str>>(sans: &[S], name: &str) -> bool {
 /// [`san_matches`] over any sequence of presented names.
 fn san_matches_iter<'a>(mut sans: impl Iterator<Item = &'a str>, name: &str) -> bool {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    if name.is_empty() {
+    // What `TrustStore::judge` asks webpki: `ServerName::try_from(name)`. Only a DNS name can
+    // match a dNSName SAN (found by the `cert_facts` fuzz target: `*.mail.example.net` as a
+    // reference name "matched" the SAN `*.mail.example.net`; webpki rejects such a name).
+    if !matches!(
+        ServerName::try_from(name.as_str()),
+        Ok(ServerName::DnsName(_))
+    ) {
         return false;
     }
     sans.any(|san| {
@@ -114,6 +124,11 @@ mod tests {
             (&["*.example.com"], "mx.example.com.", true),
             (&[], "mx.example.com", false),
             (&["a.example", "b.example"], "b.example", true),
+            // Reference names webpki does not accept as DNS names match nothing.
+            (&["*.example.com"], "*.example.com", false),
+            (&["a..b"], "a..b", false),
+            (&["192.0.2.1"], "192.0.2.1", false),
+            (&[""], "", false),
         ];
         for (sans, name, want) in cases {
             assert_eq!(san_matches(sans, name), *want, "{sans:?} vs {name}");

@@ -41,6 +41,8 @@ mod tests {
             "mail.example.net",
             "b.a.mail.example.net",
             "other.example",
+            "*.mail.example.net",
+            "mx..example.com",
         ];
         for defect in [
             CertDefect::None,

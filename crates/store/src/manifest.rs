@@ -240,6 +240,28 @@ mod tests {
         assert_eq!(names, vec![MANIFEST_FILE.to_owned()]);
     }
 
+    /// Found by fuzzing (`crates/fuzz`, target `survey_manifest`): serde_json's default float
+    /// parser is not always correctly rounded, so a `config` number such as a 106-digit
+    /// `per_ip_interval` came back one ULP off after store → load, and every rewrite of
+    /// `survey.json` (each part commit, each resume) could drift it further.
+    #[test]
+    fn config_floats_survive_a_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            r#"{{"schema_version":"1","survey_id":"x","status":"partial","started_at":"t",
+                "config":{{"per_ip_interval":{}1.5,"rate":0.1,"tiny":5e-324}}}}"#,
+            "7".repeat(105)
+        );
+        fs::write(dir.path().join(MANIFEST_FILE), text).unwrap();
+        let m = Manifest::load(dir.path()).unwrap();
+        m.store(dir.path()).unwrap();
+        assert_eq!(Manifest::load(dir.path()).unwrap(), m);
+        assert_eq!(
+            m.config["per_ip_interval"].as_f64(),
+            Some(7.777777777777777e105)
+        );
+    }
+
     #[test]
     fn unknown_fields_are_tolerated() {
         let dir = tempfile::tempdir().unwrap();
