@@ -192,9 +192,6 @@ impl ResponseReader {
                 if dec.done {
                     return Progress::Done(Ok(std::mem::take(&mut self.body)));
                 }
-                if self.buf.len() > MAX_CHUNK_LINE {
-                    return fail(FetchError::Io, "chunk size line too long");
-                }
                 Progress::NeedMore
             }
         }
@@ -298,9 +295,17 @@ impl Chunked {
                 }
                 self.want_crlf = true;
             }
+            // A line longer than the cap is refused wherever the reads cut it (a CRLF may
+            // be just past the cap in one split and not yet read in another).
             let Some(pos) = input[i..].windows(2).position(|w| w == b"\r\n") else {
+                if input.len() - i > MAX_CHUNK_LINE {
+                    return Err("chunk size line too long".into());
+                }
                 return Ok(i);
             };
+            if pos > MAX_CHUNK_LINE {
+                return Err("chunk size line too long".into());
+            }
             let line = &input[i..i + pos];
             i += pos + 2;
             if self.want_crlf {
@@ -355,6 +360,18 @@ mod tests {
         }
         let mut dec = Chunked::default();
         assert!(dec.feed(b"zz\r\n", &mut Vec::new()).is_err());
+        // An over-long size line fails whether or not its CRLF has arrived yet.
+        let long = format!("{}3\r\nabc\r\n0\r\n\r\n", "0".repeat(MAX_CHUNK_LINE));
+        assert!(
+            Chunked::default()
+                .feed(long.as_bytes(), &mut Vec::new())
+                .is_err()
+        );
+        assert!(
+            Chunked::default()
+                .feed(&long.as_bytes()[..MAX_CHUNK_LINE + 1], &mut Vec::new())
+                .is_err()
+        );
     }
 
     /// Feed `wire` in pieces of `split` bytes (never more than the reader asks for), then
