@@ -180,12 +180,14 @@ impl ResponseReader {
                 }
             }
             State::Chunked(dec) => {
-                match dec.feed(&self.buf, &mut self.body) {
+                match dec.feed(&self.buf, &mut self.body, cap) {
                     Ok(consumed) => {
                         self.buf.drain(..consumed);
                     }
                     Err(e) => return fail(FetchError::Io, format!("bad chunked encoding: {e}")),
                 }
+                // `feed` stops as soon as the body passes the cap, so what follows in the
+                // same read (a framing error, say) cannot change the outcome.
                 if self.body.len() > cap {
                     return fail(FetchError::TooLarge, format!("body over {cap} bytes"));
                 }
@@ -279,7 +281,9 @@ struct Chunked {
 
 impl Chunked {
     /// Consumes what it can of `input`, appending data to `out`; returns bytes consumed.
-    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<usize, String> {
+    /// Stops as soon as `out` holds more than `cap` bytes, so the outcome of a read does not
+    /// depend on how much of the wire past that point it happened to carry.
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, String> {
         let mut i = 0;
         loop {
             if self.done {
@@ -290,7 +294,7 @@ impl Chunked {
                 out.extend_from_slice(&input[i..i + n]);
                 i += n;
                 self.remaining -= n;
-                if self.remaining > 0 {
+                if self.remaining > 0 || out.len() > cap {
                     return Ok(i);
                 }
                 self.want_crlf = true;
@@ -352,24 +356,28 @@ mod tests {
             let mut pending = Vec::new();
             for part in wire.chunks(split) {
                 pending.extend_from_slice(part);
-                let n = dec.feed(&pending, &mut out).unwrap();
+                let n = dec.feed(&pending, &mut out, usize::MAX).unwrap();
                 pending.drain(..n);
             }
             assert!(dec.done, "split {split}");
             assert_eq!(out, b"Wikipedia in\r\n\r\nchunks.", "split {split}");
         }
         let mut dec = Chunked::default();
-        assert!(dec.feed(b"zz\r\n", &mut Vec::new()).is_err());
+        assert!(dec.feed(b"zz\r\n", &mut Vec::new(), usize::MAX).is_err());
         // An over-long size line fails whether or not its CRLF has arrived yet.
         let long = format!("{}3\r\nabc\r\n0\r\n\r\n", "0".repeat(MAX_CHUNK_LINE));
         assert!(
             Chunked::default()
-                .feed(long.as_bytes(), &mut Vec::new())
+                .feed(long.as_bytes(), &mut Vec::new(), usize::MAX)
                 .is_err()
         );
         assert!(
             Chunked::default()
-                .feed(&long.as_bytes()[..MAX_CHUNK_LINE + 1], &mut Vec::new())
+                .feed(
+                    &long.as_bytes()[..MAX_CHUNK_LINE + 1],
+                    &mut Vec::new(),
+                    usize::MAX
+                )
                 .is_err()
         );
     }
@@ -414,6 +422,9 @@ mod tests {
             ("close-delimited", b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it".to_vec(), 64, None, Some(b"all of it")),
             ("chunked", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n".to_vec(), 64, None, Some(b"abcde")),
             ("chunked over cap", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n5\r\nfghij\r\n0\r\n\r\n".to_vec(), 8, Some(FetchError::TooLarge), None),
+            // Found by the http_response fuzz target: a chunk that passes the cap, then a
+            // framing error in the same read, was `io` or `too_large` depending on the split.
+            ("chunked over cap, then bad framing", b"HTTP/1.1 200 OK~\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabc\r\n0\r\n-E".to_vec(), 3, Some(FetchError::TooLarge), None),
             ("chunked truncated", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab".to_vec(), 64, Some(FetchError::Io), None),
             ("length announced over cap", b"HTTP/1.1 200 OK\r\nContent-Length: 9999\r\n\r\n".to_vec(), 64, Some(FetchError::TooLarge), None),
             ("close-delimited over cap", [&b"HTTP/1.1 200 OK\r\n\r\n"[..], &[b'x'; 100]].concat(), 64, Some(FetchError::TooLarge), None),
