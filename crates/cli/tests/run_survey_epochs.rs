@@ -18,14 +18,14 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/run-survey.sh")
 }
 
+/// The survey directories under `root`, oldest first (the store's order: started_at, then the
+/// shorter id; two runs in one minute are `…T0050Z` then `…T005019Z`, which a name sort swaps).
 fn surveys(root: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(root)
+    mxscan_store::survey::list_surveys(root)
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("survey="))
-        .collect();
-    v.sort();
-    v
+        .into_iter()
+        .map(|(id, _)| format!("survey={id}"))
+        .collect()
 }
 
 /// An operator config pointing at the harness's testbed (fast, loopback only).

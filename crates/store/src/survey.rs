@@ -333,9 +333,12 @@ fn remove_stale_tmp(dir: &Path, removed: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Lists the survey directories under `root` as (id, dir), sorted by id.
+/// Lists the survey directories under `root` as (id, dir), oldest first: by the manifest's
+/// `started_at`, then (ids of one minute or second tie there) the shorter id first —
+/// `2026-11-22T1000Z`, `…T100012Z`, `…T100012Z-2` — then by id. A plain sort by id would put
+/// `…T100012Z` before `…T1000Z` ('1' < 'Z'). `scripts/run-survey.sh` prunes in this order.
 pub fn list_surveys(root: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, usize, String, PathBuf)> = Vec::new();
     let entries = fs::read_dir(root).map_err(|e| StoreError::io("read_dir", root, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| StoreError::io("read_dir", root, e))?;
@@ -345,11 +348,14 @@ pub fn list_surveys(root: &Path) -> Result<Vec<(String, PathBuf)>> {
             .and_then(|n| n.strip_prefix(SURVEY_DIR_PREFIX))
             && entry.path().join(crate::manifest::MANIFEST_FILE).exists()
         {
-            out.push((id.to_owned(), entry.path()));
+            let started = Manifest::load(&entry.path())
+                .map(|m| m.started_at)
+                .unwrap_or_default();
+            out.push((started, id.len(), id.to_owned(), entry.path()));
         }
     }
     out.sort();
-    Ok(out)
+    Ok(out.into_iter().map(|(_, _, id, dir)| (id, dir)).collect())
 }
 
 #[cfg(test)]
@@ -419,8 +425,16 @@ mod tests {
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        assert_eq!(listed.len(), 5);
-        assert!(listed.contains(&"2026-11-22T1000Z".to_owned()));
-        assert!(listed.contains(&"explicit".to_owned()));
+        // Oldest first, as started_at and then id length say (all five started at t).
+        assert_eq!(
+            listed,
+            [
+                "explicit",
+                "2026-11-22T1000Z",
+                "2026-11-22T100005Z",
+                "2026-11-22T100005Z-2",
+                "2026-11-22T100005Z-3"
+            ]
+        );
     }
 }
