@@ -10,7 +10,8 @@
 #    with SIGUSR1 — one running testbed, so unchanged certificates stay the same leaf,
 # 3. executes every cell (nbclient) with MXSCAN_SURVEYS pointing at those S surveys, also
 #    inside the sandbox, so the notebook provably needs no network; the time series must
-#    show S surveys.
+#    show S surveys, and the notebook's diff section must count every change class of the
+#    last two surveys as `mxscan diff --json` does.
 # Needs: the mxscan binary (built by scripts/test.sh; or set MXSCAN) and
 # `pip install -r notebooks/requirements.txt`. The executed copy is left in the work
 # directory (printed) when --keep DIR is given.
@@ -97,8 +98,12 @@ elif [ "$rc" != 0 ]; then
 fi
 
 export MXSCAN_SURVEYS="$work/surveys"
-scripts/sandbox.sh python3 - "$work/adoption.executed.ipynb" "$surveys" <<'PY'
+scripts/sandbox.sh python3 - "$work/adoption.executed.ipynb" "$surveys" "$mxscan" <<'PY'
+import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -128,7 +133,31 @@ texts = ["".join(o.get("text", "")) for c in nb.cells if c.cell_type == "code" f
 want = int(sys.argv[2])
 history = any(f"{want} survey(s) under" in t for t in texts)
 print(f"notebook: history of {want} surveys {'seen' if history else 'NOT seen'}")
-if errors or images < 3 or not history:
+# The notebook's diff section agrees with `mxscan diff` on the last two surveys, class by
+# class (the store's order: started_at, then the shorter id).
+root = Path(os.environ["MXSCAN_SURVEYS"])
+dirs = []
+for d in root.glob("survey=*"):
+    m = json.loads((d / "survey.json").read_text())
+    if m["status"] == "complete":
+        dirs.append((m["started_at"], len(m["survey_id"]), m["survey_id"], d))
+dirs.sort()
+agree = True
+if len(dirs) >= 2:
+    (_, _, old_id, old_dir), (_, _, new_id, new_dir) = dirs[-2], dirs[-1]
+    ran = subprocess.run([sys.argv[3], "diff", "--json", str(old_dir), str(new_dir)],
+                         capture_output=True, text=True, check=True)
+    want_counts = {k: v["count"] for k, v in json.loads(ran.stdout)["changes"].items()}
+    line = next((l for t in texts for l in t.splitlines()
+                 if l.startswith(f"changes {old_id} -> {new_id}: ")), None)
+    got_counts = {} if line is None else {
+        k: int(v) for k, v in (kv.split("=") for kv in line.split(": ", 1)[1].split(", "))}
+    agree = got_counts == want_counts
+    print(f"notebook: diff section {'agrees' if agree else 'DISAGREES'} with mxscan diff "
+          f"({old_id} -> {new_id}: {sum(want_counts.values())} changes)")
+    if not agree:
+        print(f"  notebook: {got_counts}\n  mxscan:   {want_counts}", file=sys.stderr)
+if errors or images < 4 or not history or not agree:
     print("0 passed, 1 failed")
     sys.exit(1)
 print("1 passed, 0 failed")

@@ -1,8 +1,16 @@
-//! `mxscan demo`: a first survey with no network and no setup. Starts the simulated mail
-//! internet (the testbed) in-process on ephemeral loopback ports, writes its CA bundle and a
-//! synthetic domain list, scans it through the real `scan` path with `--allow 127.0.0.0/8`
-//! (never `--allow-private`), then prints the summary table, where the files are and how to
-//! open the notebook.
+//! `mxscan demo`: a first history of surveys with no network and no setup. Starts the
+//! simulated mail internet (the testbed) in-process on ephemeral loopback ports, writes its
+//! CA bundle and a synthetic domain list, and scans the list `--surveys N` times (default 3)
+//! through the real `scan` path with `--allow 127.0.0.0/8` (never `--allow-private`), moving
+//! the world `--epoch-step K` epochs (about a month each) on between two scans: adoption
+//! grows, certificates are renewed, policies change (with and without a new id). Then it
+//! prints the summary of the newest survey, the diff of the last two, where the files are
+//! and how to open the notebook, whose time series then has N points.
+//!
+//! One testbed serves every epoch, so a certificate that did not change between two epochs
+//! is the same leaf (the diff's `leaf_changed` means something). Each survey records
+//! `labels` {`testbed.seed`, `testbed.profile`, `testbed.epoch`} in survey.json; run again
+//! into the same `--dir` and the history goes on after the newest epoch found there.
 //!
 //! The network sandbox: the testbed publishes MX records that point at private addresses on
 //! purpose (ARCHITECTURE.md, "The network sandbox"). Started outside a namespace
@@ -32,6 +40,19 @@ use crate::scan_cmd::{self, Progress};
 /// `scripts/sandbox.sh`).
 pub const SANDBOX_ENV: &str = "MXSCAN_IN_SANDBOX";
 
+/// At most this many surveys per demo run (ten years of months).
+const MAX_SURVEYS: u32 = 120;
+
+/// The demo's domain list stays the same through this epoch (three years), so that runs
+/// which continue a history scan the same list (`synthetic_domains_through`).
+const LIST_HORIZON: u32 = 36;
+
+/// survey.json labels of a demo survey.
+const LABEL_SEED: &str = "testbed.seed";
+const LABEL_PROFILE: &str = "testbed.profile";
+const LABEL_EPOCH: &str = "testbed.epoch";
+const PROFILE: Profile = Profile::Realistic;
+
 /// Run a complete survey of a simulated mail internet on this machine: no network needed.
 #[derive(Debug, Args)]
 #[command(after_help = "\
@@ -40,6 +61,10 @@ process on ephemeral 127.0.0.1 ports, and the scan runs in a private network nam
 only loopback exists (unshare; when that is unavailable the demo says so and relies on the
 blocklist). The world is deterministic: the same --seed gives the same domains and verdicts.
 
+Time: --surveys N scans of the same list, the world --epoch-step K epochs (about a month
+each) further on at each; epoch 0 is the world `mxscan testbed serve` shows by default.
+Running the demo again into the same --dir goes on after the newest epoch there.
+
 Files (under --dir): testbed-ca.pem, domains.csv and surveys/survey=<id>/ (Parquet) — the
 surveys root is DIR/surveys, what `mxscan scan --out` would be given.
 Then: MXSCAN_SURVEYS=<dir>/surveys jupyter lab notebooks/adoption.ipynb")]
@@ -47,6 +72,12 @@ pub struct DemoArgs {
     /// How many synthetic domains to scan.
     #[arg(long, default_value_t = 2000, value_name = "N")]
     pub domains: u64,
+    /// How many surveys to make, one per epoch of the simulated world (1-120).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub surveys: u32,
+    /// Epochs between two surveys (an epoch is about a month of the simulated world).
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    pub epoch_step: u32,
     /// The demo's working directory: the CA bundle, the domain list and the surveys root
     /// DIR/surveys (created if missing; each run adds a survey there). Named apart from
     /// `scan --out`, which is a surveys root itself.
@@ -133,6 +164,15 @@ enum Sandbox {
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     if args.domains == 0 {
         return Err(UsageError("--domains must be at least 1".into()).into());
+    }
+    if !(1..=MAX_SURVEYS).contains(&args.surveys) {
+        return Err(UsageError(format!("--surveys must be 1 to {MAX_SURVEYS}")).into());
+    }
+    if args.epoch_step == 0 {
+        return Err(UsageError(
+            "--epoch-step must be at least 1 (two surveys of one epoch are the same world)".into(),
+        )
+        .into());
     }
     if !(args.greet_delay.is_finite() && args.greet_delay >= 0.0) {
         return Err(UsageError("--greet-delay must be a number of seconds".into()).into());
@@ -253,7 +293,7 @@ async fn demo(args: DemoArgs, sandbox: Sandbox) -> anyhow::Result<i32> {
     let testbed = Testbed::start(TestbedConfig {
         world: WorldConfig {
             seed: args.seed,
-            profile: Profile::Realistic,
+            profile: PROFILE,
             latency: LatencyConfig::with_median_ms(args.latency),
             greet_delay: Duration::from_secs_f64(args.greet_delay),
         },
@@ -265,8 +305,18 @@ async fn demo(args: DemoArgs, sandbox: Sandbox) -> anyhow::Result<i32> {
     testbed
         .write_ca(&ca)
         .with_context(|| format!("writing {}", ca.display()))?;
+    // The epochs: from 0, or on after the newest epoch of this seed already under DIR/surveys.
+    let surveys_root = out.join("surveys");
+    let first = match newest_epoch(&surveys_root, args.seed) {
+        Some(e) => e.saturating_add(args.epoch_step),
+        None => 0,
+    };
+    let epochs: Vec<u32> = (0..args.surveys)
+        .map(|i| first.saturating_add(i.saturating_mul(args.epoch_step)))
+        .collect();
+    let last = *epochs.last().expect("at least one survey");
     let list = out.join("domains.csv");
-    write_list(&list, args.seed, args.domains)?;
+    write_list(&list, args.seed, args.domains, last.max(LIST_HORIZON))?;
 
     eprintln!(
         "mxscan demo: a simulated mail internet of {} domains on loopback (seed {}, realistic profile)",
@@ -281,6 +331,7 @@ async fn demo(args: DemoArgs, sandbox: Sandbox) -> anyhow::Result<i32> {
         args.latency,
         args.greet_delay
     );
+    eprintln!("  history:    {}", history_note(&epochs, first > 0));
     match sandbox {
         Sandbox::Inside => eprintln!(
             "  network:    private namespace, loopback only; the scan may dial 127.0.0.0/8 (--allow), nothing else"
@@ -296,38 +347,135 @@ async fn demo(args: DemoArgs, sandbox: Sandbox) -> anyhow::Result<i32> {
         ca: ca.clone(),
         smtp_port: testbed.smtp_port(),
         https_port: testbed.https_port(),
-        surveys: out.join("surveys"),
+        surveys: surveys_root.clone(),
     });
     eprintln!("{}", notes(&config, &ScanConfig::default()));
 
-    // 2. The scan, through the same library path as `mxscan scan`.
-    let config = config.validate().map_err(|e| UsageError(e.0))?;
-    let plan = Plan {
-        count_total: progress != Progress::None,
-        ..Plan::new(
-            Source::Lists(vec![list.display().to_string()]),
-            Output::NewSurvey,
-        )
-    };
-    let result = scan_cmd::run_survey(config, plan, progress).await?;
+    // 2. The scans, through the same library path as `mxscan scan`, one per epoch.
+    let mut made: Vec<PathBuf> = Vec::new();
+    let mut interrupted = false;
+    for (i, &epoch) in epochs.iter().enumerate() {
+        testbed.set_epoch(epoch);
+        eprintln!(
+            "mxscan demo: survey {} of {}: the world at epoch {epoch}",
+            i + 1,
+            epochs.len()
+        );
+        let valid = config.clone().validate().map_err(|e| UsageError(e.0))?;
+        let plan = Plan {
+            count_total: progress != Progress::None,
+            labels: [
+                (LABEL_SEED, args.seed.to_string()),
+                (LABEL_PROFILE, PROFILE.to_string()),
+                (LABEL_EPOCH, epoch.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+            ..Plan::new(
+                Source::Lists(vec![list.display().to_string()]),
+                Output::NewSurvey,
+            )
+        };
+        let result = scan_cmd::run_survey(valid, plan, progress).await?;
+        made.push(result.survey_dir);
+        if result.interrupted {
+            interrupted = true;
+            break;
+        }
+    }
     drop(testbed);
 
-    // 3. What came out.
-    let summary = mxscan_store::summary::Summary::compute(&result.survey_dir)
-        .with_context(|| format!("summarising {}", result.survey_dir.display()))?;
+    // 3. What came out: the newest survey, and what changed since the one before it.
+    let newest = made.last().expect("at least one survey was started");
+    let summary = mxscan_store::summary::Summary::compute(newest)
+        .with_context(|| format!("summarising {}", newest.display()))?;
     println!();
     println!("{}", summary.render());
-    print_next_steps(&out, &result.survey_dir, &list, &ca);
-    Ok(if result.interrupted { 130 } else { 0 })
+    if let Some(previous) = previous_survey(&surveys_root, newest, args.seed) {
+        let diff =
+            mxscan_store::diff::SurveyDiff::between(&previous, newest).with_context(|| {
+                format!("comparing {} with {}", previous.display(), newest.display())
+            })?;
+        println!("What changed between the last two surveys (`mxscan diff`):");
+        println!("{}", diff.render(3));
+    }
+    print_next_steps(&out, &made, &list, &ca);
+    Ok(if interrupted { 130 } else { 0 })
 }
 
-fn write_list(path: &Path, seed: u64, count: u64) -> anyhow::Result<()> {
+/// One line on the epochs the demo scans.
+fn history_note(epochs: &[u32], continued: bool) -> String {
+    let list = epochs
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let what = if epochs.len() == 1 {
+        format!("one survey, the world at epoch {list}")
+    } else {
+        format!(
+            "{} surveys, the world at epochs {list} (an epoch is about a month)",
+            epochs.len()
+        )
+    };
+    if continued {
+        format!("{what}, going on after the surveys already under --dir")
+    } else {
+        what
+    }
+}
+
+/// The demo labels of a survey: (seed, epoch) when it is a demo survey of the realistic world.
+fn demo_epoch(m: &mxscan_store::manifest::Manifest) -> Option<(u64, u32)> {
+    if m.labels.get(LABEL_PROFILE).map(String::as_str) != Some(PROFILE.as_str()) {
+        return None;
+    }
+    let seed = m.labels.get(LABEL_SEED)?.parse().ok()?;
+    let epoch = m.labels.get(LABEL_EPOCH)?.parse().ok()?;
+    Some((seed, epoch))
+}
+
+/// The newest epoch of `seed` among the demo surveys under `root`, if any.
+fn newest_epoch(root: &Path, seed: u64) -> Option<u32> {
+    let surveys = mxscan_store::survey::list_surveys(root).ok()?;
+    surveys
+        .iter()
+        .filter_map(|(_, dir)| mxscan_store::manifest::Manifest::load(dir).ok())
+        .filter_map(|m| demo_epoch(&m))
+        .filter(|&(s, _)| s == seed)
+        .map(|(_, e)| e)
+        .max()
+}
+
+/// The demo survey of `seed` just before `newest` under `root` (oldest-first order of the
+/// store), to diff against.
+fn previous_survey(root: &Path, newest: &Path, seed: u64) -> Option<PathBuf> {
+    let surveys = mxscan_store::survey::list_surveys(root).ok()?;
+    let at = surveys.iter().position(|(_, d)| d == newest)?;
+    surveys[..at]
+        .iter()
+        .rev()
+        .find(|(_, dir)| {
+            mxscan_store::manifest::Manifest::load(dir)
+                .ok()
+                .and_then(|m| demo_epoch(&m))
+                .is_some_and(|(s, _)| s == seed)
+        })
+        .map(|(_, d)| d.clone())
+}
+
+/// The demo's list: `count` domains of the realistic world whose truth is unambiguous at
+/// every epoch through `through`.
+fn write_list(path: &Path, seed: u64, count: u64, through: u32) -> anyhow::Result<()> {
     use std::io::Write;
     let file =
         std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
     let mut w = std::io::BufWriter::new(file);
     writeln!(w, "rank,domain")?;
-    for (rank, name) in mxscan_testbed::names::synthetic_domains(seed, count, Profile::Realistic) {
+    for (rank, name) in
+        mxscan_testbed::names::synthetic_domains_through(seed, count, PROFILE, through)
+    {
         writeln!(w, "{rank},{name}")?;
     }
     w.flush()
@@ -335,29 +483,61 @@ fn write_list(path: &Path, seed: u64, count: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_next_steps(out: &Path, survey: &Path, list: &Path, ca: &Path) {
-    let surveys = survey.parent().unwrap_or(out);
+fn print_next_steps(out: &Path, made: &[PathBuf], list: &Path, ca: &Path) {
+    let newest = made.last().expect("at least one survey");
+    let surveys = newest.parent().unwrap_or(out);
     println!("Files:");
+    for dir in made {
+        println!("  survey       {}/", dir.display());
+    }
     println!(
-        "  survey       {}/  (domains, mx, probes, certs: Parquet; survey.json: manifest and effective config)",
-        survey.display()
+        "               (each: domains, mx, probes, certs as Parquet; survey.json: manifest, labels, effective config)"
     );
     println!("  domain list  {}", list.display());
     println!("  testbed CA   {}", ca.display());
     println!();
     println!("Next:");
-    println!("  # the analysis notebook (adoption tables and plots), from the mxscan repository:");
+    println!(
+        "  # the analysis notebook (adoption tables, the time series over these surveys, what changed):"
+    );
+    println!("  #   {}", notebook_location());
     println!("  pip install -r notebooks/requirements.txt jupyterlab");
     println!(
         "  MXSCAN_SURVEYS={} jupyter lab notebooks/adoption.ipynb",
         surveys.display()
     );
+    if made.len() >= 2 {
+        let name = |p: &PathBuf| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
+        println!("  # the full diff of the last two (every domain, or --json):");
+        println!(
+            "  mxscan diff {}/{} {}/{}",
+            surveys.display(),
+            name(&made[made.len() - 2]),
+            surveys.display(),
+            name(newest)
+        );
+    }
     println!("  # or straight SQL:");
     println!(
-        "  duckdb -c \"SELECT starttls, count(*) FROM read_parquet('{}/*/domains/*.parquet', hive_partitioning = true) GROUP BY ALL\"",
+        "  duckdb -c \"SELECT survey_id, starttls, count(*) FROM read_parquet('{}/*/domains/*.parquet', hive_partitioning = true) GROUP BY ALL ORDER BY ALL\"",
         surveys.display()
     );
     println!("  # a real survey: docs/guide.md (resolver, EHLO name, politeness, config file)");
+}
+
+/// Where the notebook is: the repository's copy when this binary was built from a checkout
+/// that is still there, else where it is in the repository.
+fn notebook_location() -> String {
+    let built_from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../notebooks/adoption.ipynb");
+    match std::fs::canonicalize(&built_from) {
+        Ok(p) => p.display().to_string(),
+        Err(_) => "notebooks/adoption.ipynb in the mxscan repository".to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -409,6 +589,88 @@ mod tests {
              0.001 s per /24 (real defaults: 1 s and 0.1 s, 100 connections/s) — every address here is loopback\n\
              \x20 deadlines:  greeting 5 s, reply 5 s, TLS 5 s, probe 15 s, policy fetch 10 s, DNS 1 s x 2 so the\n              \
              simulated tarpits and silent hosts cost seconds (real defaults: 30/30/20/90/60 s, DNS 5 s x 3)\n"
+        );
+    }
+
+    fn demo_survey(root: &Path, id: &str, started: &str, labels: &[(&str, &str)]) -> PathBuf {
+        let dir = root.join(format!("survey={id}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut m = mxscan_store::manifest::Manifest::new(id, started);
+        m.labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        m.store(&dir).unwrap();
+        dir
+    }
+
+    /// A second demo run into the same directory goes on after the newest epoch of its seed,
+    /// and diffs against the demo survey of that seed just before the newest one.
+    #[test]
+    fn history_goes_on_from_the_newest_epoch_of_the_seed() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        assert_eq!(newest_epoch(&root.join("missing"), 1), None);
+        let realistic = |seed: &'static str, epoch: &'static str| {
+            vec![
+                (LABEL_SEED, seed),
+                (LABEL_PROFILE, "realistic"),
+                (LABEL_EPOCH, epoch),
+            ]
+        };
+        let a = demo_survey(
+            root,
+            "2026-12-05T0700Z",
+            "2026-12-05T07:00:00Z",
+            &realistic("1", "0"),
+        );
+        demo_survey(
+            root,
+            "2026-12-05T0701Z",
+            "2026-12-05T07:01:00Z",
+            &realistic("2", "9"),
+        );
+        let c = demo_survey(
+            root,
+            "2026-12-05T070130Z",
+            "2026-12-05T07:01:30Z",
+            &realistic("1", "3"),
+        );
+        demo_survey(root, "mine", "2026-12-05T07:02:00Z", &[("vantage", "x")]);
+        let stress = [
+            (LABEL_SEED, "1"),
+            (LABEL_PROFILE, "stress"),
+            (LABEL_EPOCH, "50"),
+        ];
+        let e = demo_survey(root, "2026-12-05T0703Z", "2026-12-05T07:03:00Z", &stress);
+        let f = demo_survey(
+            root,
+            "2026-12-05T0704Z",
+            "2026-12-05T07:04:00Z",
+            &realistic("1", "6"),
+        );
+        assert_eq!(
+            newest_epoch(root, 1),
+            Some(6),
+            "stress and other seeds do not count"
+        );
+        assert_eq!(newest_epoch(root, 2), Some(9));
+        assert_eq!(newest_epoch(root, 3), None);
+        assert_eq!(previous_survey(root, &f, 1), Some(c.clone()));
+        assert_eq!(previous_survey(root, &c, 1), Some(a.clone()));
+        assert_eq!(previous_survey(root, &a, 1), None);
+        assert_eq!(previous_survey(root, &e, 1), Some(c));
+    }
+
+    #[test]
+    fn history_note_names_the_epochs() {
+        assert_eq!(
+            history_note(&[0], false),
+            "one survey, the world at epoch 0"
+        );
+        assert_eq!(
+            history_note(&[9, 12, 15], true),
+            "3 surveys, the world at epochs 9, 12, 15 (an epoch is about a month), going on after the surveys already under --dir"
         );
     }
 }

@@ -47,6 +47,10 @@ pub struct ScanFlags {
     /// Survey id (default: the UTC start time, e.g. 2026-11-22T1000Z).
     #[arg(long, value_name = "ID")]
     pub survey_id: Option<String>,
+    /// A label recorded in survey.json (`labels`), e.g. `--label vantage=fra1`; repeatable.
+    /// KEY is 1–64 of [A-Za-z0-9._-]; a later KEY replaces an earlier one.
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
     /// Continue a partial survey: ROOT/survey=<id>. Domains already written are skipped and
     /// probes already written are reused. Give the same INPUT lists again.
     #[arg(long, value_name = "SURVEY_DIR")]
@@ -104,8 +108,27 @@ pub async fn scan(args: ScanArgs) -> anyhow::Result<ScanResult> {
         survey_id: args.survey_id.clone(),
         config_file: resolved.config_file,
         count_total: progress != Progress::None,
+        labels: args.labels.iter().cloned().collect(),
     };
     run_survey(config, plan, progress).await
+}
+
+/// `KEY=VALUE` of `--label`.
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
+    let key_ok = !key.is_empty()
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !key_ok {
+        return Err(format!(
+            "label key {key:?}: 1-64 characters of letters, digits, '.', '_', '-'"
+        ));
+    }
+    Ok((key.to_owned(), value.to_owned()))
 }
 
 /// Build and run a survey with the progress display and the signal handling of the
@@ -393,4 +416,31 @@ fn spawn_progress(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_label;
+
+    #[test]
+    fn labels_are_key_value_with_a_safe_key() {
+        assert_eq!(
+            parse_label("vantage=fra1"),
+            Ok(("vantage".into(), "fra1".into()))
+        );
+        assert_eq!(
+            parse_label("note=a=b c"),
+            Ok(("note".into(), "a=b c".into()))
+        );
+        assert_eq!(parse_label("empty="), Ok(("empty".into(), String::new())));
+        for bad in [
+            "novalue",
+            "=x",
+            "sp ace=x",
+            "a/b=x",
+            &format!("{}=x", "k".repeat(65)),
+        ] {
+            assert!(parse_label(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -1,18 +1,29 @@
-//! `mxscan demo` end to end: the real binary starts its own testbed, scans it and prints the
-//! summary. Scans, so it runs inside the network sandbox (`scripts/test.sh`).
+//! `mxscan demo` end to end: the real binary starts its own testbed, scans it at several
+//! epochs and prints the summary of the newest survey and the diff of the last two. Scans, so
+//! it runs inside the network sandbox (`scripts/test.sh`).
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use common::{items, survey_diff, truth_diff};
+use mxscan_store::diff::SurveyDiff;
 use mxscan_store::summary::Summary;
+use mxscan_testbed::profile::Profile;
 
-fn run_demo(out: &Path, domains: u64, keep_sandbox_env: bool) -> std::process::Output {
+fn run_demo(
+    out: &Path,
+    domains: u64,
+    surveys: u32,
+    keep_sandbox_env: bool,
+) -> std::process::Output {
     let mut cmd = common::mxscan();
     cmd.args([
         "demo",
         "--domains",
         &domains.to_string(),
+        "--surveys",
+        &surveys.to_string(),
         "--progress",
         "none",
     ])
@@ -29,7 +40,7 @@ fn demo_writes_a_survey_and_prints_non_trivial_figures() {
     mxscan_testkit::require_sandbox!();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
-    let output = run_demo(&out, 300, true);
+    let output = run_demo(&out, 300, 1, true);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
 
@@ -100,7 +111,7 @@ fn demo_reexecutes_itself_in_a_namespace_or_says_why_not() {
     mxscan_testkit::require_sandbox!();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
-    let output = run_demo(&out, 40, false);
+    let output = run_demo(&out, 40, 1, false);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let entered = stderr.contains("entering a private network namespace")
         && stderr.contains("network:    private namespace");
@@ -108,6 +119,81 @@ fn demo_reexecutes_itself_in_a_namespace_or_says_why_not() {
     assert!(entered || noted, "{stderr}");
     let survey = common::only_survey(&out.join("surveys"));
     assert_eq!(Summary::compute(&survey).unwrap().domains.written, 40);
+}
+
+/// The surveys under `root` with their `testbed.epoch` label, oldest first.
+fn epochs(root: &Path) -> Vec<(PathBuf, u32)> {
+    mxscan_store::survey::list_surveys(root)
+        .unwrap()
+        .into_iter()
+        .map(|(_, dir)| {
+            let m = mxscan_store::manifest::Manifest::load(&dir).unwrap();
+            assert_eq!(m.labels["testbed.seed"], "1");
+            assert_eq!(m.labels["testbed.profile"], "realistic");
+            (dir, m.labels["testbed.epoch"].parse().unwrap())
+        })
+        .collect()
+}
+
+/// The default demo makes a history: three surveys of one list at epochs 0, 3, 6, each
+/// labelled with its epoch; it prints the newest summary and the diff of the last two, which
+/// is what `mxscan diff` says and what the world's truth-diff says. Run again into the same
+/// directory, it goes on at epoch 9 and diffs against the survey of epoch 6.
+#[test]
+fn demo_makes_a_history_that_changes_as_the_truth_says() {
+    mxscan_testkit::require_sandbox!();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let output = run_demo(&out, 300, 3, true);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let root = out.join("surveys");
+    let made = epochs(&root);
+    assert_eq!(
+        made.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+        [0, 3, 6],
+        "{stderr}"
+    );
+    for (dir, _) in &made {
+        let s = Summary::compute(dir).unwrap();
+        assert_eq!(s.status, "complete");
+        assert_eq!(s.domains.written, 300);
+    }
+    assert!(
+        stderr.contains("3 surveys, the world at epochs 0, 3, 6"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("survey 3 of 3: the world at epoch 6"),
+        "{stderr}"
+    );
+
+    // The summary printed is the newest survey's; the diff printed is `mxscan diff`'s of the
+    // last two, and it is what the world says changed between epochs 3 and 6.
+    let (mid, newest) = (&made[1].0, &made[2].0);
+    let summary = Summary::compute(newest).unwrap().render();
+    assert!(stdout.contains(&summary), "{stdout}");
+    let diff = SurveyDiff::between(mid, newest).unwrap();
+    assert!(stdout.contains(&diff.render(3)), "{stdout}");
+    let list = out.join("domains.csv");
+    let got = items(&survey_diff(mid, newest));
+    let want = items(&truth_diff(1, Profile::Realistic, 3, 6, &list));
+    assert_eq!(got, want);
+    let changed: usize = want.values().map(|s| s.len()).sum();
+    assert!(changed > 10, "a quarter changes the world: {want:?}");
+    assert!(stdout.contains("jupyter lab"), "{stdout}");
+    assert!(stdout.contains("mxscan diff"), "{stdout}");
+
+    // Again into the same directory: the history goes on.
+    let output = run_demo(&out, 300, 1, true);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let made = epochs(&root);
+    assert_eq!(
+        made.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+        [0, 3, 6, 9]
+    );
+    let diff = SurveyDiff::between(&made[2].0, &made[3].0).unwrap();
+    assert!(stdout.contains(&diff.render(3)), "{stdout}");
 }
 
 #[test]
@@ -120,4 +206,26 @@ fn demo_rejects_zero_domains() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn demo_rejects_zero_surveys_and_a_zero_epoch_step() {
+    // Fails before any testbed or socket exists: safe outside the sandbox.
+    let tmp = tempfile::tempdir().unwrap();
+    for bad in [
+        ["--surveys", "0"],
+        ["--surveys", "121"],
+        ["--epoch-step", "0"],
+    ] {
+        let output = common::mxscan()
+            .arg("demo")
+            .args(bad)
+            .args(["--no-sandbox", "--dir"])
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(bad[0]), "{stderr}");
+    }
 }

@@ -5,11 +5,11 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Harness, mxscan, sandboxed, serial, write_domains};
+use common::{Harness, items, sandboxed, serial, survey_diff, truth_diff, write_domains};
 use mxscan_testbed::names::synthetic_domains_through;
 use mxscan_testbed::profile::Profile;
 use serde_json::Value;
@@ -46,57 +46,6 @@ fn config(h: &Harness) -> PathBuf {
     )
     .unwrap();
     cfg
-}
-
-/// class → items, from `mxscan diff --json` or `mxscan testbed truth-diff` output.
-fn diff_items(old: &Path, new: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    let out = mxscan()
-        .arg("diff")
-        .arg(old)
-        .arg(new)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
-    d["changes"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(c, l)| {
-            let items = l["items"].as_array().unwrap().iter();
-            (
-                c.clone(),
-                items.map(|i| i.as_str().unwrap().to_owned()).collect(),
-            )
-        })
-        .collect()
-}
-
-fn truth_items(seed: u64, from: u32, to: u32, list: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    let out = mxscan()
-        .args(["testbed", "truth-diff", "--profile", "stress", "--seed"])
-        .arg(seed.to_string())
-        .args(["--from", &from.to_string(), "--to", &to.to_string()])
-        .arg(list)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let v: Value = serde_json::from_str(line).unwrap();
-        if let Some(c) = v["class"].as_str() {
-            m.entry(c.to_owned()).or_default();
-            continue;
-        }
-        let item = v["domain"].as_str().or(v["exchange"].as_str()).unwrap();
-        for c in v["changes"].as_array().unwrap() {
-            m.entry(c.as_str().unwrap().to_owned())
-                .or_default()
-                .insert(item.to_owned());
-        }
-    }
-    m
 }
 
 #[test]
@@ -154,8 +103,14 @@ fn run_survey_over_epochs_keeps_the_newest_k_and_they_diff_as_the_truth_says() {
     assert_eq!(surveys(&root), newest);
     // And they differ as the world did between those epochs.
     let (a, b) = (&made[made.len() - 2], &made[made.len() - 1]);
-    let got = diff_items(a, b);
-    let want = truth_items(seed, runs - 2, runs - 1, &list);
+    let got = items(&survey_diff(a, b));
+    let want = items(&truth_diff(
+        seed,
+        Profile::Stress,
+        runs - 2,
+        runs - 1,
+        &list,
+    ));
     assert_eq!(got, want);
     let changed: usize = want.values().map(BTreeSet::len).sum();
     assert!(changed > 0, "the world changed between the last two epochs");

@@ -14,7 +14,7 @@
 //! [`Events`] (the binary prints the same lines it always has; the default methods log with
 //! `tracing`), and a progress display reads [`Survey::counters`] and [`Survey::total`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -76,6 +76,8 @@ pub struct Plan {
     /// Count the domains of the lists in the background first, so [`Survey::total`] is
     /// known early (for an ETA); standard input is never counted.
     pub count_total: bool,
+    /// Labels recorded in survey.json (`labels`): a vantage point, the demo's testbed epoch.
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -87,6 +89,7 @@ impl Plan {
             survey_id: None,
             config_file: None,
             count_total: false,
+            labels: BTreeMap::new(),
         }
     }
 }
@@ -328,6 +331,7 @@ impl Survey {
                 let mut template = Manifest::new("", "");
                 template.mxscan_version = env!("CARGO_PKG_VERSION").to_string();
                 template.config = manifest_config;
+                template.labels = plan.labels.clone();
                 template.input = InputInfo {
                     path: lists.first().cloned(),
                     paths: lists.clone(),

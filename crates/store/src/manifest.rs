@@ -6,8 +6,10 @@
 //! (`"table.column"` → value → rows, nulls not counted).
 //!
 //! Added fields: `input.paths` (all input files when there are several; `path` is the first),
-//! `rows` (table → committed rows), `parts` (committed part commits), `updated_at`, and
-//! `resumed_at` (one RFC 3339 time per resume). Unknown fields are ignored when reading.
+//! `rows` (table → committed rows), `parts` (committed part commits), `updated_at`,
+//! `resumed_at` (one RFC 3339 time per resume), and `labels` (free `key → value` strings the
+//! run was given: `scan --label`, and the demo's `testbed.seed`/`testbed.epoch`). Unknown
+//! fields are ignored when reading.
 //!
 //! The manifest is rewritten atomically: a temporary file in the same directory is written,
 //! fsynced, renamed over `survey.json`, and the directory is fsynced. A reader sees the old or
@@ -106,6 +108,10 @@ pub struct Manifest {
     /// Added: RFC 3339 time of every resume.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resumed_at: Vec<String>,
+    /// Added: labels the run was given (`key → value`), e.g. a vantage point, or the demo's
+    /// `testbed.seed` and `testbed.epoch`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -125,6 +131,7 @@ impl Manifest {
             parts: 0,
             updated_at: None,
             resumed_at: Vec::new(),
+            labels: BTreeMap::new(),
         }
     }
 
