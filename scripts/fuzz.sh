@@ -61,10 +61,12 @@ dicts_for() {
     smtp_reply|smtp_session) echo smtp ;;
     policy_body) echo policy ;;
     policy_response) echo "policy http domains" ;;
+    http_response) echo http ;;
     sts_txt|tlsrpt_txt) echo txt ;;
     mx_pattern|cert_names|ingest_line) echo domains ;;
     ingest_stream) echo domains ;;
     survey_manifest) echo json ;;
+    toml_config) echo toml ;;
     *) echo "" ;;
   esac
 }

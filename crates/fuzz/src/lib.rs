@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cert;
+pub mod config;
 pub mod ingest;
 pub mod policy;
 pub mod smtp;
@@ -20,6 +21,7 @@ pub mod store;
 
 /// The code under test, by its current path. Repoint here when it moves.
 pub mod api {
+    pub use mxscan_engine::config::{ConfigError, ConfigFile, ScanConfig};
     pub use mxscan_ingest::{
         Entry, Ingest, IngestError, IngestOptions, Input, InputStatus, MAX_ECHO_CHARS,
         RejectReason, Shard, check_host_name, normalize_domain, shard_of,

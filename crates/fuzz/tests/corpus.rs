@@ -19,6 +19,8 @@ const TARGETS: &[(&str, Check)] = &[
     ("ingest_line", mxscan_fuzz::ingest::ingest_line),
     ("ingest_stream", mxscan_fuzz::ingest::ingest_stream),
     ("survey_manifest", mxscan_fuzz::store::survey_manifest),
+    ("http_response", mxscan_fuzz::policy::http_response),
+    ("toml_config", mxscan_fuzz::config::toml_config),
 ];
 
 #[test]
