@@ -46,7 +46,10 @@ case "$N" in
   ''|*[!0-9]*) echo "usage: scripts/bench.sh [N]" >&2; exit 2 ;;
 esac
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="${MXSCAN_BIN:-$ROOT/target/release/mxscan}"
+# The binary cargo just built (it honours CARGO_TARGET_DIR, relative to the repository root).
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$ROOT/$target_dir ;; esac
+BIN="${MXSCAN_BIN:-$target_dir/release/mxscan}"
 LATENCY="${BENCH_LATENCY:-50}"
 
 log() { echo "bench: $*" >&2; }
