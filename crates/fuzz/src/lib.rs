@@ -14,6 +14,7 @@
 
 pub mod cert;
 pub mod config;
+pub mod dane;
 pub mod ingest;
 pub mod policy;
 pub mod smtp;
@@ -27,6 +28,10 @@ pub mod api {
         RejectReason, Shard, check_host_name, normalize_domain, shard_of,
     };
     pub use mxscan_model::chain::{ChainFacts, san_matches};
+    pub use mxscan_model::dane::{
+        DaneStatus, Tlsa, status_of_secure_answer as dane_status_of_secure_answer,
+    };
+    pub use mxscan_pki::dane::{dane_match, matches_cert, record_for};
     pub use mxscan_model::policy_response::{Progress, ResponseReader};
     pub use mxscan_pki::{CertInfo, CertStatus, TrustStore, matches_name, parse_cert, sha256_hex};
     pub use mxscan_policy::{
