@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod policy;
 pub mod smtp;
 pub mod store;
+pub mod tls;
 
 /// The code under test, by its current path. Repoint here when it moves.
 pub mod api {
@@ -45,6 +46,7 @@ pub mod api {
         Outcome, Parse, Phase, ProbeStatus, Reply, ReplyError, ReplyParser, Session, parse_reply,
     };
     pub use mxscan_store::manifest::{Manifest, SurveyStatus};
+    pub use mxscan_tls::{Caps, Flight, FlightReader, Step};
 }
 
 /// Splits `data` at `sep` into at most `max` pieces (the last one keeps the rest).

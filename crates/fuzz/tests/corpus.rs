@@ -22,6 +22,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("http_response", mxscan_fuzz::policy::http_response),
     ("toml_config", mxscan_fuzz::config::toml_config),
     ("tlsa", mxscan_fuzz::dane::tlsa),
+    ("tls_flight", mxscan_fuzz::tls::tls_flight),
 ];
 
 #[test]
