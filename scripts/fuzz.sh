@@ -67,6 +67,7 @@ dicts_for() {
     ingest_stream) echo domains ;;
     survey_manifest) echo json ;;
     toml_config) echo toml ;;
+    tlsa) echo "" ;;
     *) echo "" ;;
   esac
 }

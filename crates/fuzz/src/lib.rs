@@ -14,10 +14,12 @@
 
 pub mod cert;
 pub mod config;
+pub mod dane;
 pub mod ingest;
 pub mod policy;
 pub mod smtp;
 pub mod store;
+pub mod tls;
 
 /// The code under test, by its current path. Repoint here when it moves.
 pub mod api {
@@ -27,6 +29,10 @@ pub mod api {
         RejectReason, Shard, check_host_name, normalize_domain, shard_of,
     };
     pub use mxscan_model::chain::{ChainFacts, san_matches};
+    pub use mxscan_model::dane::{
+        DaneStatus, Tlsa, status_of_secure_answer as dane_status_of_secure_answer,
+    };
+    pub use mxscan_pki::dane::{dane_match, matches_cert, record_for};
     pub use mxscan_model::policy_response::{Progress, ResponseReader};
     pub use mxscan_pki::{CertInfo, CertStatus, TrustStore, matches_name, parse_cert, sha256_hex};
     pub use mxscan_policy::{
@@ -40,6 +46,7 @@ pub mod api {
         Outcome, Parse, Phase, ProbeStatus, Reply, ReplyError, ReplyParser, Session, parse_reply,
     };
     pub use mxscan_store::manifest::{Manifest, SurveyStatus};
+    pub use mxscan_tls::{Caps, Flight, FlightReader, Step};
 }
 
 /// Splits `data` at `sep` into at most `max` pieces (the last one keeps the rest).

@@ -21,6 +21,8 @@ const TARGETS: &[(&str, Check)] = &[
     ("survey_manifest", mxscan_fuzz::store::survey_manifest),
     ("http_response", mxscan_fuzz::policy::http_response),
     ("toml_config", mxscan_fuzz::config::toml_config),
+    ("tlsa", mxscan_fuzz::dane::tlsa),
+    ("tls_flight", mxscan_fuzz::tls::tls_flight),
 ];
 
 #[test]

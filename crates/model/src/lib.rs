@@ -9,6 +9,7 @@
 //! | [`deviation`] | the RFC 8461 deviation vocabulary (`sts_deviations`) |
 //! | [`schema`] | which status column holds which vocabulary ([`STATUS_COLUMNS`]) |
 //! | [`dns`] | DNS answers as data (negative answers are values, RFC 2308) |
+//! | [`dane`] | DANE for SMTP (RFC 7672): DNSSEC status, TLSA records and their usability, the DANE verdict vocabularies |
 //! | [`chain`] | [`ChainFacts`]: a judged certificate chain, re-judged per name by RFC 6125 §6.4 |
 //! | [`observation`] | what the engine observed for one domain, the input of evaluation |
 //! | [`policy_response`] | the policy host's HTTP response, read sans-io (RFC 8461 §3.3) |
@@ -23,6 +24,7 @@
 
 pub mod blocklist;
 pub mod chain;
+pub mod dane;
 pub mod deviation;
 pub mod dns;
 mod error;
@@ -36,6 +38,7 @@ pub mod timestamp;
 pub mod vocabulary;
 
 pub use chain::ChainFacts;
+pub use dane::{DaneDelivery, DaneMatch, DaneStatus, Dnssec, Tlsa, TransportVerdict};
 pub use deviation::Deviation;
 pub use error::Error;
 pub use rows::{CertRow, DomainRow, MxRow, ProbeRow};

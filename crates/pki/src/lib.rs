@@ -8,10 +8,12 @@
 //!   intermediates; [`TrustStore::judge`] gives a [`CertStatus`] for (chain, name, time),
 //!   [`TrustStore::facts`] reduces a chain to [`ChainFacts`] once per probe.
 //! - [`parse_cert`]: subject, issuer, SANs, validity, key and signature algorithm.
+//! - [`dane`]: TLSA records matched against a captured chain (RFC 7672 §3).
 
 #![forbid(unsafe_code)]
 
 pub mod cert;
+pub mod dane;
 mod error;
 
 pub use cert::{CertInfo, TrustStore, matches_name, parse_cert, sha256_hex};
