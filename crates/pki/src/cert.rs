@@ -57,6 +57,8 @@ pub struct CertInfo {
     pub issuer: String,
     /// dNSName SANs, as written.
     pub san_dns: Vec<String>,
+    /// iPAddress SANs (4 or 16 octets; other lengths are skipped).
+    pub san_ip: Vec<std::net::IpAddr>,
     /// `notBefore`, Unix seconds.
     pub not_before: i64,
     /// `notAfter`, Unix seconds.
@@ -81,21 +83,30 @@ pub fn sha256_hex(der: &[u8]) -> String {
 /// Parses the facts of one certificate; `None` if it is not parsable X.509.
 pub fn parse_cert(der: &[u8]) -> Option<CertInfo> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
-    let san_dns = cert
+    let general_names: Vec<&GeneralName<'_>> = cert
         .subject_alternative_name()
         .ok()
         .flatten()
-        .map(|san| {
-            san.value
-                .general_names
-                .iter()
-                .filter_map(|g| match g {
-                    GeneralName::DNSName(n) => Some(n.to_string()),
-                    _ => None,
-                })
-                .collect()
-        })
+        .map(|san| san.value.general_names.iter().collect())
         .unwrap_or_default();
+    let san_dns = general_names
+        .iter()
+        .filter_map(|g| match g {
+            GeneralName::DNSName(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect();
+    let san_ip = general_names
+        .iter()
+        .filter_map(|g| match g {
+            GeneralName::IPAddress(b) => match b.len() {
+                4 => Some(std::net::IpAddr::from(<[u8; 4]>::try_from(*b).ok()?)),
+                16 => Some(std::net::IpAddr::from(<[u8; 16]>::try_from(*b).ok()?)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
     let spki = cert.public_key();
     let (key_type, key_bits) = key_facts(spki);
     Some(CertInfo {
@@ -103,6 +114,7 @@ pub fn parse_cert(der: &[u8]) -> Option<CertInfo> {
         subject: rfc4514(cert.subject()),
         issuer: rfc4514(cert.issuer()),
         san_dns,
+        san_ip,
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         self_signed: is_self_signed(&cert),
@@ -383,16 +395,27 @@ impl TrustStore {
         let Some(leaf) = chain.first() else {
             return ChainFacts::from_parts(Some(CertStatus::Other), Box::default());
         };
-        let names: Vec<String> = parse_cert(leaf.as_ref())
+        let info = parse_cert(leaf.as_ref());
+        // dNSNames with `\n` or a leading `[` can match no reference name (webpki takes
+        // neither as a DNS name); dropping them keeps the `[address]` entries unambiguous.
+        let names: Vec<String> = info
+            .as_ref()
             .map(|info| {
                 info.san_dns
                     .iter()
-                    .filter(|s| !s.contains('\n'))
+                    .filter(|s| !s.contains('\n') && !s.starts_with('['))
                     .map(|s| s.to_ascii_lowercase())
                     .collect()
             })
             .unwrap_or_default();
-        let sans: Box<str> = names.join("\n").into_boxed_str();
+        let ips = info.iter().flat_map(|i| &i.san_ip);
+        let sans: Box<str> = names
+            .iter()
+            .cloned()
+            .chain(ips.map(|ip| mxscan_model::chain::ip_san_entry(*ip)))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_boxed_str();
         // A reference name the leaf certainly covers (if it covers anything), so that the
         // verdict below can only be a name-independent failure or `valid`.
         let probe_name = names

@@ -73,4 +73,51 @@ mod tests {
             }
         }
     }
+
+    /// iPAddress SANs: a reference name webpki takes as an address matches exactly the SANs of
+    /// that address (found by the `cert_names` fuzz target), whatever the text form.
+    #[test]
+    fn ip_address_names_agree_with_webpki() {
+        use mxscan_testbed::behaviour::{CertDefect, CertNames, CertSpec};
+        let ca = mxscan_testbed::ca::Ca::new().unwrap();
+        let mut trust = TrustStore::empty();
+        trust.add_ca_der(ca.root_der()).unwrap();
+        let at = UnixTime::now();
+        for sans in [
+            vec!["mx.example.com", "192.0.2.1", "2001:db8::1"],
+            vec!["192.0.2.1"],
+        ] {
+            let spec = CertSpec {
+                names: CertNames::Fixed(sans.iter().map(|s| s.to_string()).collect()),
+                defect: CertDefect::None,
+            };
+            let chain = ca.chain(&spec, None).unwrap().cert.clone();
+            let facts = trust.facts(&chain, at);
+            let ips: Vec<String> = facts.ip_sans().map(|ip| ip.to_string()).collect();
+            assert_eq!(
+                ips.len(),
+                sans.len() - usize::from(sans.len() == 3),
+                "{sans:?}"
+            );
+            assert!(facts.sans().all(|s| s == "mx.example.com"));
+            for name in [
+                "192.0.2.1",
+                "192.0.2.1.",
+                "192.0.2.2",
+                "2001:db8::1",
+                "2001:0db8:0:0::1",
+                "2001:db8::2",
+                "::ffff:192.0.2.1",
+                "mx.example.com",
+                "1.2.3",
+            ] {
+                assert_eq!(
+                    facts.status_for(name),
+                    trust.judge(&chain, name, at),
+                    "{sans:?} for {name}"
+                );
+            }
+            assert_eq!(facts.status_for("192.0.2.1"), CertStatus::Valid);
+        }
+    }
 }
