@@ -96,6 +96,14 @@ for dev, n in devs:
 for v in ['none', 'valid', 'invalid', 'multiple']:
     f['tlsrpt.record.' + v] = q(f"select count(*) from domains where tlsrpt_record = '{v}'")
 f['tlsrpt.with_rua'] = q("select count(*) from domains where len(tlsrpt_rua) > 0")
+ok = "from probes where status = 'ok'"
+f['conversation.with_tls'] = q(f"select count(*) {ok}")
+f['conversation.bytes_after_starttls'] = q(f"select count(*) {ok} and bytes_after_starttls > 0")
+f['conversation.starttls_after_tls'] = q(f"select count(*) {ok} and list_contains(coalesce(ehlo_keywords_tls, []), 'STARTTLS')")
+f['conversation.ehlo_keywords_added'] = q(f"""select count(*) {ok} and len(list_filter(coalesce(ehlo_keywords_tls, []),
+    k -> k <> 'STARTTLS' and not list_contains(coalesce(ehlo_keywords, []), k))) > 0""")
+f['conversation.ehlo_keywords_dropped'] = q(f"""select count(*) {ok} and len(list_filter(coalesce(ehlo_keywords, []),
+    k -> k <> 'STARTTLS' and not list_contains(coalesce(ehlo_keywords_tls, []), k))) > 0""")
 f['providers.denominator'] = q("select count(distinct domain) from mx")
 # Providers in the testbed's own zones (*.test): the registrable domain is the last two labels.
 provs = con.execute("""select regexp_extract(exchange, '([^.]+\\.test)$', 1) as p, count(distinct domain)
@@ -169,12 +177,20 @@ fn summary_figures_agree_with_duckdb() {
         "certificate by MX host (of ",
         "MTA-STS policy (valid records) (of ",
         "MX providers by domains served (of ",
+        "STARTTLS conversation (of ",
+        "bytes after the 220",
         "%",
     ] {
         assert!(text.contains(want), "{want:?} missing from:\n{text}");
     }
 
     eprintln!("{text}");
+    // The stress world has STARTTLS-injection hosts (bytes after the 220, then TLS).
+    assert!(
+        figure(&summary, "conversation.bytes_after_starttls").is_some_and(|n| n > 0),
+        "{}",
+        summary["conversation"]
+    );
     if !python_has("duckdb") {
         return;
     }

@@ -93,6 +93,40 @@ pub struct HostTotals {
     pub probe_status: Dist,
 }
 
+/// What the STARTTLS conversations showed besides their status (RFC 3207), over probes
+/// that completed the TLS handshake (`probes.status = ok`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationTotals {
+    /// Probes with a completed handshake: the denominator.
+    pub with_tls: u64,
+    /// The server sent bytes after its STARTTLS 220 and before the handshake
+    /// (`bytes_after_starttls` > 0): the plaintext a command-injection attack leaves (RFC 3207
+    /// §5; CVE-2011-0411 class).
+    pub bytes_after_starttls: u64,
+    /// The EHLO after TLS still advertised STARTTLS (RFC 3207 §4.2: it MUST NOT).
+    pub starttls_after_tls: u64,
+    /// The EHLO after TLS advertised keywords the first one did not (e.g. AUTH only over TLS,
+    /// which is good practice).
+    pub ehlo_keywords_added: u64,
+    /// The EHLO after TLS dropped keywords of the first one (besides STARTTLS).
+    pub ehlo_keywords_dropped: u64,
+}
+
+impl ConversationTotals {
+    /// Adds one probe with a completed handshake.
+    pub fn add(&mut self, bytes_after_starttls: Option<u32>, before: &[String], after: &[String]) {
+        const STARTTLS: &str = "STARTTLS";
+        self.with_tls += 1;
+        self.bytes_after_starttls += u64::from(bytes_after_starttls.is_some_and(|n| n > 0));
+        self.starttls_after_tls += u64::from(after.iter().any(|k| k == STARTTLS));
+        let has = |list: &[String], k: &String| list.iter().any(|x| x == k);
+        self.ehlo_keywords_added +=
+            u64::from(after.iter().any(|k| k != STARTTLS && !has(before, k)));
+        self.ehlo_keywords_dropped +=
+            u64::from(before.iter().any(|k| k != STARTTLS && !has(after, k)));
+    }
+}
+
 /// MTA-STS numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StsTotals {
@@ -193,6 +227,9 @@ pub struct Summary {
     pub mta_sts: StsTotals,
     /// TLS-RPT.
     pub tlsrpt: TlsRptTotals,
+    /// The STARTTLS conversations of probes that completed TLS.
+    #[serde(default)]
+    pub conversation: ConversationTotals,
 }
 
 #[derive(Default)]
@@ -273,15 +310,36 @@ impl Summary {
         top.truncate(TOP_PROVIDERS);
         s.providers.top = top;
         s.providers.top_domains = domains_served_by(dir, &s.providers.top)?;
-        for_each_batch(dir, Table::Probes, Some(&["status"]), |b| {
+        let probe_cols = [
+            "status",
+            "bytes_after_starttls",
+            "ehlo_keywords",
+            "ehlo_keywords_tls",
+        ];
+        for_each_batch(dir, Table::Probes, Some(&probe_cols), |b| {
             let c = crate::arrays::Cols {
                 table: "probes",
                 batch: &b,
             };
-            for st in c.status::<ProbeStatus>(&crate::probes::STATUS)? {
+            let after_220 =
+                c.opt_prims::<arrow::datatypes::UInt32Type>("bytes_after_starttls", false)?;
+            let before = c.lists("ehlo_keywords", false)?;
+            let after = c.lists("ehlo_keywords_tls", false)?;
+            for (i, st) in c
+                .status::<ProbeStatus>(&crate::probes::STATUS)?
+                .into_iter()
+                .enumerate()
+            {
                 s.hosts.probes += 1;
                 s.hosts.probed_addresses += u64::from(st != ProbeStatus::Blocked);
                 s.hosts.probe_status.add(st);
+                if st == ProbeStatus::Ok {
+                    s.conversation.add(
+                        after_220.get(i).copied().flatten(),
+                        before.get(i).map_or(&[][..], Vec::as_slice),
+                        after.get(i).map_or(&[][..], Vec::as_slice),
+                    );
+                }
             }
             Ok(())
         })?;
@@ -390,6 +448,36 @@ impl Summary {
         section(&mut o, "probe status", &h.probe_status);
         section(&mut o, "STARTTLS by domain", &self.starttls_by_domain);
         section(&mut o, "STARTTLS by MX host", &self.starttls_by_host);
+        let v = &self.conversation;
+        let _ = writeln!(
+            o,
+            "STARTTLS conversation (of {} probes with TLS)",
+            v.with_tls
+        );
+        line(
+            &mut o,
+            "bytes after the 220",
+            v.bytes_after_starttls,
+            v.with_tls,
+        );
+        line(
+            &mut o,
+            "STARTTLS after TLS",
+            v.starttls_after_tls,
+            v.with_tls,
+        );
+        line(
+            &mut o,
+            "EHLO keywords added",
+            v.ehlo_keywords_added,
+            v.with_tls,
+        );
+        line(
+            &mut o,
+            "EHLO keywords dropped",
+            v.ehlo_keywords_dropped,
+            v.with_tls,
+        );
         section(&mut o, "certificate by domain", &self.cert_by_domain);
         section(&mut o, "certificate by MX host", &self.cert_by_host);
         section(
@@ -520,7 +608,7 @@ fn add_mx(hosts: &mut HashMap<String, HostAgg>, m: &MxRow) {
 
 #[cfg(test)]
 mod tests {
-    use super::registrable_domain;
+    use super::{ConversationTotals, registrable_domain};
 
     #[test]
     fn registrable_domains_by_the_public_suffix_list() {
@@ -537,5 +625,35 @@ mod tests {
         for (name, want) in cases {
             assert_eq!(registrable_domain(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn conversation_totals_count_each_oddity_once_per_probe() {
+        let k = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut t = ConversationTotals::default();
+        // Clean: STARTTLS disappears after TLS, nothing else changes.
+        t.add(
+            Some(0),
+            &k(&["PIPELINING", "STARTTLS"]),
+            &k(&["PIPELINING"]),
+        );
+        // Injection, STARTTLS again after TLS, AUTH added, SIZE dropped.
+        t.add(
+            Some(17),
+            &k(&["SIZE", "STARTTLS"]),
+            &k(&["STARTTLS", "AUTH", "AUTH"]),
+        );
+        // No post-TLS EHLO recorded: every pre-TLS keyword counts as dropped.
+        t.add(None, &k(&["8BITMIME"]), &[]);
+        assert_eq!(
+            t,
+            ConversationTotals {
+                with_tls: 3,
+                bytes_after_starttls: 1,
+                starttls_after_tls: 1,
+                ehlo_keywords_added: 1,
+                ehlo_keywords_dropped: 2,
+            }
+        );
     }
 }
