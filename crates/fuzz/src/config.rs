@@ -31,7 +31,10 @@ pub fn toml_config(data: &[u8]) {
         Ok(file) => file,
         Err(e) => {
             let prefix = format!("config file {FILE}: ");
-            assert!(e.0.starts_with(&prefix), "error does not name the file: {e}");
+            assert!(
+                e.0.starts_with(&prefix),
+                "error does not name the file: {e}"
+            );
             assert!(
                 e.0.len() <= 4 * text.len() + 4096,
                 "error of {} bytes for {} bytes of input",
@@ -64,9 +67,18 @@ pub fn toml_config(data: &[u8]) {
         assert_eq!(layered.trust_anchors, defaults.trust_anchors);
     }
     if file.sets("politeness.blocklists") {
-        assert!(layered.politeness.blocklists.iter().all(|p| p.is_absolute()));
+        assert!(
+            layered
+                .politeness
+                .blocklists
+                .iter()
+                .all(|p| p.is_absolute())
+        );
     } else {
-        assert_eq!(layered.politeness.blocklists, defaults.politeness.blocklists);
+        assert_eq!(
+            layered.politeness.blocklists,
+            defaults.politeness.blocklists
+        );
     }
     if !file.sets("max_mx") {
         assert_eq!(layered.max_mx, defaults.max_mx);

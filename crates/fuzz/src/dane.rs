@@ -3,7 +3,9 @@
 
 use rustls_pki_types::{CertificateDer, UnixTime};
 
-use crate::api::{DaneStatus, Tlsa, dane_match, dane_status_of_secure_answer, matches_cert, record_for};
+use crate::api::{
+    DaneStatus, Tlsa, dane_match, dane_status_of_secure_answer, matches_cert, record_for,
+};
 use crate::cert::{AT, der_split};
 
 /// `tlsa`: byte 0 = flags (bits 0–2: how many records; bit 3: also publish a DANE-EE record
@@ -40,12 +42,19 @@ pub fn tlsa(data: &[u8]) {
                 assert_eq!(r.data_hex().len(), 2 * r.data.len());
                 records.push(r);
             }
-            None => assert!(rdata.len() < 4, "{} octets of RDATA did not read", rdata.len()),
+            None => assert!(
+                rdata.len() < 4,
+                "{} octets of RDATA did not read",
+                rdata.len()
+            ),
         }
     }
     for r in &records {
         if r.usable().is_ok() {
-            assert!(matches!(r.usage, 2 | 3) && r.selector <= 1 && r.mtype <= 2, "{r:?}");
+            assert!(
+                matches!(r.usage, 2 | 3) && r.selector <= 1 && r.mtype <= 2,
+                "{r:?}"
+            );
             match r.mtype {
                 1 => assert_eq!(r.data.len(), 32),
                 2 => assert_eq!(r.data.len(), 64),
@@ -65,12 +74,19 @@ pub fn tlsa(data: &[u8]) {
     let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(AT));
     let names = ["mx.example.com", "example.com"];
     let got = dane_match(&records, &chain, &names, at);
-    assert_eq!(got, dane_match(&records, &chain, &names, at), "not deterministic");
+    assert_eq!(
+        got,
+        dane_match(&records, &chain, &names, at),
+        "not deterministic"
+    );
     if let Some(m) = got {
         let r = &records[m.record];
         assert!(r.usable().is_ok(), "matched an unusable record {r:?}");
         assert!(m.depth < chain.len());
-        assert!(matches_cert(r, &chain[m.depth]), "{r:?} is not the certificate's");
+        assert!(
+            matches_cert(r, &chain[m.depth]),
+            "{r:?} is not the certificate's"
+        );
         match r.usage {
             3 => assert_eq!(m.depth, 0, "DANE-EE matched above the leaf"),
             2 => assert!(m.depth >= 1, "DANE-TA matched the leaf"),

@@ -32,8 +32,8 @@ pub mod api {
     pub use mxscan_model::dane::{
         DaneStatus, Tlsa, status_of_secure_answer as dane_status_of_secure_answer,
     };
-    pub use mxscan_pki::dane::{dane_match, matches_cert, record_for};
     pub use mxscan_model::policy_response::{Progress, ResponseReader};
+    pub use mxscan_pki::dane::{dane_match, matches_cert, record_for};
     pub use mxscan_pki::{CertInfo, CertStatus, TrustStore, matches_name, parse_cert, sha256_hex};
     pub use mxscan_policy::{
         Deviation, LineEnding, MAX_AGE_LIMIT, MAX_NAME_LEN, Mode, MxOutcome, PatternCheck,

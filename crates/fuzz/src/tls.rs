@@ -30,7 +30,11 @@ fn run(wire: &[u8], read: usize, caps: Caps) -> Flight {
     let mut r = FlightReader::new(caps);
     for chunk in wire.chunks(read) {
         let step = r.feed(chunk);
-        assert!(r.received() <= caps.max_bytes, "took {} bytes", r.received());
+        assert!(
+            r.received() <= caps.max_bytes,
+            "took {} bytes",
+            r.received()
+        );
         if let Step::Done(f) = step {
             assert_eq!(r.finish(), f);
             assert_eq!(r.feed(b"\x16\x03\x01"), Step::Done(f.clone()));
