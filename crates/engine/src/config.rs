@@ -192,6 +192,11 @@ pub struct PolitenessSection {
     /// Lift the default block of every reserved/private range (testing only).
     #[arg(id = "politeness.allow_private", long = "allow-private")]
     pub allow_private: bool,
+    /// Never make the legacy hello: the one extra connection (TLS 1.0–1.2, classic suites,
+    /// first flight only) to an address whose modern handshake failed with a
+    /// protocol_version, no-shared-cipher or other alert. Such hosts then stay tls_failed.
+    #[arg(id = "politeness.no_legacy_hello", long = "no-legacy-hello")]
+    pub no_legacy_hello: bool,
 }
 
 /// `[timeouts]` of the config file, seconds.

@@ -2,7 +2,7 @@
 //! certificate. Pure, beside [`crate::evaluate`] (which builds the `domains` and `mx` rows);
 //! the scheduler only hands the rows to the sink.
 
-use mxscan_model::{CertRow, ProbeRow, TimestampMs, TimestampS};
+use mxscan_model::{CertRow, ProbeRow, ProbeStatus, TimestampMs, TimestampS};
 use mxscan_pki::{parse_cert, sha256_hex};
 use mxscan_probe::smtp_probe::ProbeOutcome;
 
@@ -30,6 +30,16 @@ pub fn probe_row(survey_id: &str, o: &ProbeOutcome) -> ProbeRow {
             .map(|t| t.chain.iter().map(|c| sha256_hex(c.as_ref())).collect())
             .unwrap_or_default(),
         tls_error: o.tls_error.clone(),
+        tls_max_version: o.tls_max_version.map(|v| v.as_str().to_owned()),
+        tls_failure: (o.status == ProbeStatus::TlsFailed)
+            .then_some(o.tls_failure)
+            .flatten(),
+        modern_tls_failure: (o.status == ProbeStatus::TlsLegacy)
+            .then_some(o.tls_failure)
+            .flatten(),
+        // AIA completion is not made yet: false whenever a chain was judged.
+        chain_completed: tls.map(|_| false),
+        legacy_ms: o.legacy.as_ref().map(|l| l.total_ms),
         started_at: TimestampMs(o.started_at_ms),
         connect_ms: o.connect_ms,
         greeting_ms: o.greeting_ms,

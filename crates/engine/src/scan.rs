@@ -34,7 +34,7 @@ use mxscan_pki::TrustStore;
 use mxscan_probe::dialer::Dialer;
 use mxscan_probe::dns::Dns;
 use mxscan_probe::fetch::{FetchOptions, fetch_policy_at};
-use mxscan_probe::smtp_probe::{ProbeOptions, probe_smtp};
+use mxscan_probe::smtp_probe::{ProbeOptions, probe_legacy_hello, probe_smtp};
 use mxscan_store::rows::ProbeRow;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use tokio::sync::{Semaphore, mpsc};
@@ -72,6 +72,9 @@ pub struct ScanSettings {
     pub smtp: ProbeOptions,
     /// Policy fetch settings (deadlines, caps, TLS config).
     pub fetch: FetchOptions,
+    /// Make the legacy hello after a modern handshake that failed in a way it can explain
+    /// (`--no-legacy-hello` turns it off).
+    pub legacy_hello: bool,
 }
 
 /// Live counters for progress display and the final line.
@@ -89,8 +92,10 @@ pub struct Counters {
     pub probes: AtomicU64,
     /// Probes in flight.
     pub probes_in_flight: AtomicU64,
-    /// Probes that completed TLS.
+    /// Probes that completed TLS (or read a legacy first flight).
     pub starttls_ok: AtomicU64,
+    /// Legacy hellos made (each one extra connection after a failed modern handshake).
+    pub legacy_hellos: AtomicU64,
     /// Probes that ended otherwise (no STARTTLS, rejected, failed, unreachable).
     pub starttls_failed: AtomicU64,
     /// Addresses recorded as blocked (per mx row).
@@ -350,11 +355,21 @@ impl Engine {
     /// Probe `addr` once: politeness, the SMTP conversation, rows for probes and certs.
     async fn probe(&self, addr: IpAddr, sni: String) -> Arc<HostResult> {
         // The gate: address lock, connection slot, rate and intervals; dial right after.
-        let _permit = self.gate.acquire(addr).await;
+        let permit = self.gate.acquire(addr).await;
         self.counters
             .probes_in_flight
             .fetch_add(1, Ordering::Relaxed);
-        let outcome = probe_smtp(addr, &sni, &self.settings.smtp, &self.dialer).await;
+        let mut outcome = probe_smtp(addr, &sni, &self.settings.smtp, &self.dialer).await;
+        drop(permit);
+        // At most one more connection, and only after a modern handshake whose failure a
+        // legacy hello can explain; through the gate again (a new connection, the address
+        // interval applies).
+        if self.settings.legacy_hello && outcome.wants_legacy_hello() {
+            let _permit = self.gate.acquire(addr).await;
+            Counters::bump(&self.counters.legacy_hellos);
+            let legacy = probe_legacy_hello(addr, &sni, &self.settings.smtp, &self.dialer).await;
+            outcome.merge_legacy(legacy);
+        }
         self.counters
             .probes_in_flight
             .fetch_sub(1, Ordering::Relaxed);

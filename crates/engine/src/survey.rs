@@ -431,6 +431,7 @@ impl Survey {
             domain_concurrency: c.domain_concurrency(),
             smtp,
             fetch,
+            legacy_hello: !c.politeness.no_legacy_hello,
         };
         let gate = Arc::new(Politeness::new(politeness));
 

@@ -45,7 +45,7 @@ pub use rows::{CertRow, DomainRow, MxRow, ProbeRow};
 pub use schema::{STATUS_COLUMNS, StatusColumn, status_column};
 pub use status::{
     CertStatus, Change, Coverage, DnsStatus, FetchError, HostStarttls, PolicyStatus, ProbeStatus,
-    TxtStatus,
+    TlsFailure, TlsVersion, TxtStatus,
 };
 pub use sts::{Delivery, Mode, MxOutcome, RecordStatus, TlsRptDeviation, mx_outcome};
 pub use timestamp::{TimestampMs, TimestampS};

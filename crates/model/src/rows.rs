@@ -131,6 +131,19 @@ pub struct ProbeRow {
     pub chain_sha256: Vec<String>,
     /// TLS error text.
     pub tls_error: Option<String>,
+    /// The version the server selected (modern handshake or legacy ServerHello):
+    /// [`crate::TlsVersion`] spelled `SSLv3` … `TLSv1.3`.
+    pub tls_max_version: Option<String>,
+    /// [`TlsFailure`](crate::TlsFailure) when `status` is `tls_failed`.
+    pub tls_failure: Option<crate::TlsFailure>,
+    /// Added: why the modern handshake failed when `status` is `tls_legacy`.
+    pub modern_tls_failure: Option<crate::TlsFailure>,
+    /// The chain was completed with an intermediate the server did not send (AIA or the
+    /// known-intermediates file); null when no chain was judged.
+    pub chain_completed: Option<bool>,
+    /// Added: duration of the legacy hello probe (the one extra connection made after a
+    /// failed modern handshake); null when none was made.
+    pub legacy_ms: Option<u32>,
     /// When the probe started.
     pub started_at: TimestampMs,
     /// TCP connect time.

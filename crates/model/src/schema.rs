@@ -5,7 +5,7 @@
 use crate::vocabulary::Vocab;
 use crate::{
     CertStatus, Coverage, Delivery, DnsStatus, FetchError, Mode, PolicyStatus, ProbeStatus,
-    TxtStatus,
+    TlsFailure, TxtStatus,
 };
 
 /// One status column of the survey schema.
@@ -58,6 +58,8 @@ pub const STATUS_COLUMNS: &[StatusColumn] = &[
     col::<ProbeStatus>("mx", "smtp_status"),
     col::<CertStatus>("mx", "cert_status"),
     col::<ProbeStatus>("probes", "status"),
+    col::<TlsFailure>("probes", "tls_failure"),
+    col::<TlsFailure>("probes", "modern_tls_failure"),
 ];
 
 /// The status column `table.column`.

@@ -12,7 +12,7 @@ vocabulary! {
     pub enum ProbeStatus {
         Ok = "ok", "greeting, EHLO, STARTTLS and the TLS handshake succeeded";
         Blocked = "blocked", "the address is on the blocklist: never contacted";
-        ConnectRefused = "connect_refused", "the TCP connection was refused (RST) or unreachable";
+        ConnectRefused = "connect_refused", "the TCP connection was refused (RST to the SYN) or the host was unreachable";
         ConnectTimeout = "connect_timeout", "the TCP connection did not complete in time";
         GreetingTimeout = "greeting_timeout", "connected, but no complete greeting arrived in time";
         Greeting421 = "greeting_421", "the greeting was 421: busy / rate limited, try later (RFC 5321 §4.2)";
@@ -20,10 +20,12 @@ vocabulary! {
         EhloRejected = "ehlo_rejected", "EHLO was answered with an error code";
         NoStarttls = "no_starttls", "EHLO succeeded but did not advertise STARTTLS";
         StarttlsRejected = "starttls_rejected", "STARTTLS was answered with something other than 220 (e.g. 454)";
-        TlsFailed = "tls_failed", "the TLS handshake failed (see tls_error)";
+        TlsFailed = "tls_failed", "the TLS handshake failed (see tls_failure and tls_error)";
         IoError = "io_error", "the connection broke (reset, EOF) mid-conversation";
         ProtocolError = "protocol_error", "the server sent something that is not SMTP (bad reply, oversized)";
         Timeout = "timeout", "a later step (EHLO, STARTTLS, handshake) exceeded its deadline";
+        ClosedBeforeGreeting = "closed_before_greeting", "the TCP connection was accepted, then closed or reset before the server sent a byte (a connection limit, postscreen, a load balancer without backend) — not a refused SYN";
+        TlsLegacy = "tls_legacy", "the modern handshake (TLS 1.2/1.3, modern suites) failed, and the server answered a legacy hello (TLS 1.0–1.2, classic suites) with a ServerHello and its certificates: an OpenSSL-based sender completes TLS with it; version, suite and chain are read from the plaintext first flight";
     }
 }
 
@@ -35,8 +37,75 @@ impl ProbeStatus {
             self,
             ProbeStatus::Blocked
                 | ProbeStatus::ConnectRefused
+                | ProbeStatus::ClosedBeforeGreeting
                 | ProbeStatus::ConnectTimeout
                 | ProbeStatus::GreetingTimeout
+        )
+    }
+
+    /// A TLS session a sender can use was seen: the modern handshake completed (`ok`) or the
+    /// server's legacy first flight was read (`tls_legacy`). The chain is judged for both.
+    pub fn tls_seen(self) -> bool {
+        matches!(self, ProbeStatus::Ok | ProbeStatus::TlsLegacy)
+    }
+}
+
+vocabulary! {
+    /// `probes.tls_failure`: why the modern TLS handshake failed (when `status` is
+    /// `tls_failed`; for `tls_legacy` the column `modern_tls_failure` holds the same value).
+    /// Decided from the handshake error and, where the server answered, from its plaintext
+    /// reply (RFC 8446 §6.2, RFC 5246 §7.2).
+    pub enum TlsFailure {
+        ProtocolVersion = "protocol_version", "the server selected a version we do not speak, or sent a protocol_version alert";
+        NoSharedCipher = "no_shared_cipher", "the server found no cipher suite (or group) in common: a handshake_failure or insufficient_security alert, or a suite we did not offer";
+        Alert = "alert", "the server sent another fatal alert";
+        NotTls = "not_tls", "the server's reply was not TLS (garbage, a plaintext SMTP line, a malformed record)";
+        Timeout = "timeout", "the handshake did not finish before its deadline";
+        Io = "io", "the connection was closed or reset during the handshake, or a local error";
+    }
+}
+
+impl TlsFailure {
+    /// Failures after which a legacy hello may tell more: the server answered TLS, but not
+    /// with anything our modern client accepts.
+    pub fn legacy_may_help(self) -> bool {
+        matches!(
+            self,
+            TlsFailure::ProtocolVersion | TlsFailure::NoSharedCipher | TlsFailure::Alert
+        )
+    }
+}
+
+vocabulary! {
+    /// `probes.tls_max_version`: the protocol version the server selected (from the modern
+    /// handshake, or from the ServerHello of the legacy hello).
+    pub enum TlsVersion {
+        Ssl3 = "SSLv3", "SSL 3.0 (RFC 6101; prohibited by RFC 7568)";
+        Tls10 = "TLSv1.0", "TLS 1.0 (RFC 2246; deprecated by RFC 8996)";
+        Tls11 = "TLSv1.1", "TLS 1.1 (RFC 4346; deprecated by RFC 8996)";
+        Tls12 = "TLSv1.2", "TLS 1.2 (RFC 5246)";
+        Tls13 = "TLSv1.3", "TLS 1.3 (RFC 8446)";
+    }
+}
+
+impl TlsVersion {
+    /// From the wire value (0x0300 … 0x0304).
+    pub fn from_wire(v: u16) -> Option<TlsVersion> {
+        Some(match v {
+            0x0300 => TlsVersion::Ssl3,
+            0x0301 => TlsVersion::Tls10,
+            0x0302 => TlsVersion::Tls11,
+            0x0303 => TlsVersion::Tls12,
+            0x0304 => TlsVersion::Tls13,
+            _ => return None,
+        })
+    }
+
+    /// Below TLS 1.2: what RFC 8996 deprecates.
+    pub fn is_legacy(self) -> bool {
+        matches!(
+            self,
+            TlsVersion::Ssl3 | TlsVersion::Tls10 | TlsVersion::Tls11
         )
     }
 }

@@ -111,16 +111,26 @@ vocabulary! {
 /// `cert_status` is the certificate judged for this exchange name (`None` without a
 /// completed handshake).
 ///
-/// * [`ProbeStatus::Ok`] + [`CertStatus::Valid`] → [`MxOutcome::Secure`]
-/// * `ok` with any other or missing certificate status → [`MxOutcome::Insecure`]
+/// * [`ProbeStatus::Ok`] or [`ProbeStatus::TlsLegacy`] + [`CertStatus::Valid`] →
+///   [`MxOutcome::Secure`]
+/// * `ok` / `tls_legacy` with any other or missing certificate status →
+///   [`MxOutcome::Insecure`]
 /// * `no_starttls`, `starttls_rejected`, `tls_failed` → [`MxOutcome::Insecure`]
-/// * anything else (`blocked`, `connect_*`, `greeting_*`, `ehlo_rejected`, `io_error`,
-///   `protocol_error`, `timeout`) → [`MxOutcome::Unknown`]
+/// * anything else (`blocked`, `connect_*`, `closed_before_greeting`, `greeting_*`,
+///   `ehlo_rejected`, `io_error`, `protocol_error`, `timeout`) → [`MxOutcome::Unknown`]
+///
+/// `tls_legacy` counts like `ok`: RFC 8461 §4.2 asks for TLS and a valid certificate, not
+/// for a version, and an OpenSSL-based sender with its classic suites enabled completes the
+/// handshake. A sender that refuses TLS below 1.2 (RFC 8996) would not; a notebook applies
+/// that stricter reading with `probes.tls_max_version`.
 #[must_use]
 pub fn mx_outcome(status: ProbeStatus, cert_status: Option<CertStatus>) -> MxOutcome {
     match status {
-        ProbeStatus::Ok if cert_status == Some(CertStatus::Valid) => MxOutcome::Secure,
+        ProbeStatus::Ok | ProbeStatus::TlsLegacy if cert_status == Some(CertStatus::Valid) => {
+            MxOutcome::Secure
+        }
         ProbeStatus::Ok
+        | ProbeStatus::TlsLegacy
         | ProbeStatus::NoStarttls
         | ProbeStatus::StarttlsRejected
         | ProbeStatus::TlsFailed => MxOutcome::Insecure,

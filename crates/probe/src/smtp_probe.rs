@@ -12,8 +12,8 @@
 //! Status mapping (column `probes.status`) beyond what the session decides:
 //! - blocked address → `blocked` (checked by the [`Dialer`]; no packet sent);
 //! - connection refused, reset during connect, host/network unreachable → `connect_refused`;
-//!   accepted and then reset or closed before the server sent a byte → `connect_refused`
-//!   too ("refused or reset before the server said anything", decided by the session);
+//!   accepted and then reset or closed before the server sent a byte →
+//!   `closed_before_greeting` (decided by the session);
 //! - no TCP answer within the connect deadline → `connect_timeout`;
 //! - local errors while connecting (e.g. out of file descriptors) → `io_error`;
 //! - TLS handshake error *or deadline* → `tls_failed` with [`ProbeOutcome::tls_error`];
@@ -27,7 +27,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use mxscan_model::{TlsFailure, TlsVersion};
 use mxscan_smtp::{Action, EhloName, Event, Outcome, Phase, ProbeStatus, Session};
+use mxscan_tls::{Caps, Flight, FlightReader, Step, Version};
 use rustls::ClientConfig;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -35,7 +37,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::dialer::{DialOutcome, Dialer};
-use crate::tls::{HandshakeInfo, server_name};
+use crate::tls::{HandshakeInfo, server_name, tls_failure};
 
 /// Most bytes read after the STARTTLS 220 before the handshake starts (RFC 3207 §4: any byte
 /// there is a finding; counting further would only let a hostile server keep us reading).
@@ -123,6 +125,13 @@ pub struct ProbeOutcome {
     pub tls: Option<HandshakeInfo>,
     /// Why the handshake failed.
     pub tls_error: Option<String>,
+    /// Why the modern handshake failed, as data (`probes.tls_failure` for `tls_failed`,
+    /// `probes.modern_tls_failure` for `tls_legacy`).
+    pub tls_failure: Option<TlsFailure>,
+    /// The version the server selected (modern handshake, or the legacy hello's ServerHello).
+    pub tls_max_version: Option<TlsVersion>,
+    /// How the legacy hello ended, when one was made ([`probe_legacy_hello`]).
+    pub legacy: Option<LegacyHello>,
     /// Wall-clock start (Unix milliseconds).
     pub started_at_ms: i64,
     /// TCP connect time.
@@ -180,6 +189,18 @@ struct Clock {
     ehlo_ms: Option<u32>,
     tls_ms: Option<u32>,
     tls: Option<HandshakeInfo>,
+    tls_failure: Option<TlsFailure>,
+    /// In a legacy hello: the server's first flight.
+    flight: Option<Flight>,
+}
+
+/// What the driver does at the STARTTLS 220.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// The modern handshake (rustls), then EHLO and QUIT over TLS.
+    Modern,
+    /// Send [`mxscan_tls::client_hello`], read the server's first flight, close.
+    LegacyHello,
 }
 
 /// Probes `addr` on the dialer's SMTP port, sending `sni` in the TLS ClientHello.
@@ -211,6 +232,9 @@ pub async fn probe_smtp(
         after_starttls_sample: Vec::new(),
         tls: None,
         tls_error: None,
+        tls_failure: None,
+        tls_max_version: None,
+        legacy: None,
         started_at_ms,
         connect_ms: None,
         greeting_ms: None,
@@ -260,6 +284,7 @@ pub async fn probe_smtp(
         sni,
         opts,
         total_deadline,
+        Mode::Modern,
     );
     // The per-phase deadlines inside `drive` are capped by the total deadline; this outer
     // guard only covers a stuck write.
@@ -278,6 +303,14 @@ pub async fn probe_smtp(
     out.bytes_after_starttls = o.bytes_after_starttls;
     out.after_starttls_sample = o.after_starttls_sample.clone();
     out.tls_error = o.tls_error.clone();
+    if out.status == ProbeStatus::TlsFailed {
+        out.tls_failure = Some(clock.tls_failure.unwrap_or(TlsFailure::Io));
+    }
+    out.tls_max_version = clock
+        .tls
+        .as_ref()
+        .and_then(|t| t.version.as_deref())
+        .and_then(|v| v.parse().ok());
     out.greeting_ms = clock.greeting_ms;
     out.ehlo_ms = clock.ehlo_ms;
     out.tls_ms = clock.tls_ms;
@@ -294,6 +327,7 @@ async fn drive(
     sni: &str,
     opts: &ProbeOptions,
     total_deadline: tokio::time::Instant,
+    mode: Mode,
 ) {
     let connected = Instant::now();
     let mut buf = vec![0u8; opts.read_cap.max(1)];
@@ -358,6 +392,16 @@ async fn drive(
                 phase = Phase::Tls;
                 let t0 = Instant::now();
                 let deadline = total_deadline.min(tokio::time::Instant::now() + opts.tls_timeout);
+                if mode == Mode::LegacyHello {
+                    let mut tcp = tcp;
+                    let flight = read_first_flight(&mut tcp, sni, opts, deadline, &mut buf).await;
+                    clock.tls_ms = Some(ms(t0.elapsed()));
+                    clock.flight = Some(flight);
+                    session.handle(Event::TlsFailed(
+                        "legacy hello: first flight read, handshake not completed",
+                    ));
+                    continue;
+                }
                 let name = match server_name(sni) {
                     Ok(n) => n,
                     Err(e) => {
@@ -375,10 +419,12 @@ async fn drive(
                     }
                     Ok(Err(e)) => {
                         clock.tls_ms = Some(ms(t0.elapsed()));
+                        clock.tls_failure = Some(tls_failure(&e));
                         session.handle(Event::TlsFailed(&e.to_string()));
                     }
                     Err(_) => {
                         clock.tls_ms = Some(ms(t0.elapsed()));
+                        clock.tls_failure = Some(TlsFailure::Timeout);
                         let msg = format!("handshake timed out after {:?}", opts.tls_timeout);
                         session.handle(Event::TlsFailed(&msg));
                     }
@@ -391,5 +437,173 @@ async fn drive(
                 return;
             }
         }
+    }
+}
+
+/// Sends the legacy ClientHello and reads the server's first flight into a
+/// [`FlightReader`] until it decides, the deadline passes, or the server closes. Reads are
+/// capped by the reader ([`Caps::default`]: 128 KiB, 16 certificates).
+async fn read_first_flight(
+    tcp: &mut TcpStream,
+    sni: &str,
+    opts: &ProbeOptions,
+    deadline: tokio::time::Instant,
+    buf: &mut [u8],
+) -> Flight {
+    let mut random = [0u8; 32];
+    if opts
+        .tls
+        .crypto_provider()
+        .secure_random
+        .fill(&mut random)
+        .is_err()
+    {
+        // The random only has to differ between connections; the clock does that.
+        let t = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        random[..16].copy_from_slice(&t.to_be_bytes());
+    }
+    let hello = mxscan_tls::client_hello(Some(sni), random, Version::TLS12);
+    match tokio::time::timeout_at(deadline, write_flush(tcp, &hello)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => return Flight::Truncated { received: 0 },
+        Err(_) => return Flight::Truncated { received: 0 },
+    }
+    let mut reader = FlightReader::new(Caps::default());
+    loop {
+        match tokio::time::timeout_at(deadline, tcp.read(buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                if let Step::Done(f) = reader.feed(&buf[..n]) {
+                    return f;
+                }
+            }
+            // The end of the stream, a reset, or the deadline: what arrived decides.
+            _ => return reader.finish(),
+        }
+    }
+}
+
+/// How a legacy hello ([`probe_legacy_hello`]) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyHello {
+    /// The second conversation's status up to STARTTLS (`tls_failed` when the legacy hello
+    /// was sent: the handshake is never completed; anything else when the server did not get
+    /// that far this time).
+    pub status: ProbeStatus,
+    /// The server's first flight, when the hello was sent.
+    pub flight: Option<Flight>,
+    /// The whole second probe.
+    pub total_ms: u32,
+}
+
+impl LegacyHello {
+    /// The ServerHello's version, suite and chain when the server answered the legacy hello
+    /// with one (not a HelloRetryRequest: that is TLS 1.3, which the modern handshake speaks).
+    pub fn hello(&self) -> Option<(Version, u16, &[Vec<u8>])> {
+        match &self.flight {
+            Some(Flight::Hello {
+                hello,
+                certificates,
+                ..
+            }) if !hello.retry_request => {
+                Some((hello.version, hello.cipher_suite, certificates.as_slice()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl ProbeOutcome {
+    /// True when a legacy hello may tell more: the modern handshake failed in a way that
+    /// says the server speaks TLS, but not a version or suite we offer (`protocol_version`,
+    /// `no_shared_cipher`, another alert). Not after `not_tls`, `timeout` or `io`.
+    pub fn wants_legacy_hello(&self) -> bool {
+        self.status == ProbeStatus::TlsFailed
+            && self.tls_failure.is_some_and(TlsFailure::legacy_may_help)
+    }
+
+    /// Takes in a legacy hello's result. A ServerHello with a version we know turns the probe
+    /// into `tls_legacy`: its version, suite and chain become the probe's (judged like any
+    /// other), the modern failure moves to [`ProbeOutcome::tls_failure`]'s place for
+    /// `modern_tls_failure`. Otherwise the probe stays `tls_failed` and only records that
+    /// the legacy hello was made.
+    pub fn merge_legacy(&mut self, legacy: LegacyHello) {
+        if let Some((version, suite, certs)) = legacy.hello()
+            && let Some(v) = TlsVersion::from_wire(version.0)
+        {
+            self.status = ProbeStatus::TlsLegacy;
+            self.tls_max_version = Some(v);
+            self.tls = Some(HandshakeInfo {
+                version: Some(v.as_str().to_owned()),
+                cipher_suite: Some(mxscan_tls::suite_label(suite)),
+                kx_group: None,
+                chain: certs
+                    .iter()
+                    .map(|c| rustls::pki_types::CertificateDer::from(c.clone()))
+                    .collect(),
+            });
+            self.detail = Some(format!(
+                "modern handshake failed ({}); the server answered a legacy hello with {} {}",
+                self.tls_failure.map_or("?", |f| f.as_str()),
+                v.as_str(),
+                mxscan_tls::suite_label(suite)
+            ));
+        }
+        self.legacy = Some(legacy);
+    }
+}
+
+/// The legacy hello probe (issue 15): one more connection to an address whose modern
+/// handshake failed with [`ProbeOutcome::wants_legacy_hello`]. Greeting, EHLO and STARTTLS as
+/// in [`probe_smtp`], then a hand-built ClientHello offering TLS 1.0–1.2 and the classic
+/// suites ([`mxscan_tls::client_hello`]); the server's plaintext first flight (ServerHello,
+/// Certificate, ServerHelloDone) is read without completing the handshake, like zgrab2's
+/// hello-only scans, and the connection is closed. The caller passes the politeness gate
+/// first (it is a new connection).
+pub async fn probe_legacy_hello(
+    addr: IpAddr,
+    sni: &str,
+    opts: &ProbeOptions,
+    dialer: &Dialer,
+) -> LegacyHello {
+    let start = Instant::now();
+    let total_deadline = tokio::time::Instant::now() + opts.total_timeout;
+    let connect_timeout = opts.connect_timeout.min(opts.total_timeout);
+    let tcp = match dialer.connect_smtp(addr, connect_timeout).await {
+        DialOutcome::Connected(s) => s,
+        other => {
+            let status = match other {
+                DialOutcome::Blocked(_) => ProbeStatus::Blocked,
+                DialOutcome::Timeout => ProbeStatus::ConnectTimeout,
+                DialOutcome::Error(_) => ProbeStatus::IoError,
+                DialOutcome::Refused(_) | DialOutcome::Connected(_) => ProbeStatus::ConnectRefused,
+            };
+            return LegacyHello {
+                status,
+                flight: None,
+                total_ms: ms(start.elapsed()),
+            };
+        }
+    };
+    let mut session = Session::new(opts.ehlo_name.clone());
+    let mut clock = Clock::default();
+    let mut conn = Conn::Plain(tcp);
+    let drive = drive(
+        &mut session,
+        &mut conn,
+        &mut clock,
+        sni,
+        opts,
+        total_deadline,
+        Mode::LegacyHello,
+    );
+    let _ = tokio::time::timeout_at(total_deadline + Duration::from_millis(50), drive).await;
+    drop(conn);
+    LegacyHello {
+        status: session.into_outcome().status,
+        flight: clock.flight,
+        total_ms: ms(start.elapsed()),
     }
 }

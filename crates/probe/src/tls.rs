@@ -15,6 +15,8 @@ use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, ProtocolVersion, SignatureScheme};
 
+use mxscan_model::TlsFailure;
+
 use crate::error::ProbeError;
 
 /// Accepts any certificate chain; verifies handshake signatures.
@@ -134,4 +136,51 @@ impl HandshakeInfo {
 pub fn server_name(name: &str) -> Result<ServerName<'static>, ProbeError> {
     ServerName::try_from(name.trim_end_matches('.').to_string())
         .map_err(|_| ProbeError::BadName(name.to_string()))
+}
+
+/// Why a modern handshake failed, from the error tokio-rustls returned (a `rustls::Error`
+/// inside an `io::Error`, or the I/O error itself). The alert a server sends names the
+/// reason (RFC 5246 §7.2.2: `handshake_failure` is what servers send when no suite is in
+/// common; `protocol_version` when the version is not theirs); a ServerHello rustls refuses
+/// names it through rustls's own error.
+pub fn tls_failure(e: &std::io::Error) -> TlsFailure {
+    use rustls::{AlertDescription as A, PeerIncompatible as I, PeerMisbehaved as M};
+    let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
+        return match e.kind() {
+            std::io::ErrorKind::TimedOut => TlsFailure::Timeout,
+            _ => TlsFailure::Io,
+        };
+    };
+    match tls {
+        rustls::Error::AlertReceived(A::ProtocolVersion) => TlsFailure::ProtocolVersion,
+        rustls::Error::AlertReceived(A::HandshakeFailure | A::InsufficientSecurity) => {
+            TlsFailure::NoSharedCipher
+        }
+        rustls::Error::AlertReceived(_) => TlsFailure::Alert,
+        rustls::Error::PeerIncompatible(
+            I::ServerDoesNotSupportTls12Or13
+            | I::ServerTlsVersionIsDisabledByOurConfig
+            | I::SupportedVersionsExtensionRequired
+            | I::Tls12NotOffered
+            | I::Tls12NotOfferedOrEnabled,
+        ) => TlsFailure::ProtocolVersion,
+        rustls::Error::PeerIncompatible(_) => TlsFailure::NoSharedCipher,
+        rustls::Error::PeerMisbehaved(
+            M::SelectedUnofferedCipherSuite
+            | M::SelectedUnusableCipherSuiteForVersion
+            | M::SelectedUnofferedKxGroup,
+        ) => TlsFailure::NoSharedCipher,
+        rustls::Error::PeerMisbehaved(
+            M::SelectedTls12UsingTls13VersionExtension
+            | M::IllegalHelloRetryRequestWithUnsupportedVersion,
+        ) => TlsFailure::ProtocolVersion,
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::UnknownProtocolVersion) => {
+            TlsFailure::ProtocolVersion
+        }
+        rustls::Error::InvalidMessage(_)
+        | rustls::Error::InappropriateMessage { .. }
+        | rustls::Error::InappropriateHandshakeMessage { .. }
+        | rustls::Error::PeerMisbehaved(_) => TlsFailure::NotTls,
+        _ => TlsFailure::Alert,
+    }
 }

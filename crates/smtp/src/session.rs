@@ -58,7 +58,9 @@
 //!   error / timeout.
 //! - `Timeout` in [`Phase::Greeting`] gives `greeting_timeout`; elsewhere `timeout` with the
 //!   phase in [`Outcome::phase`]. `ConnectionClosed` before the peer sent any byte gives
-//!   `connect_refused` (accepted then reset, as the testbed models a host without SMTP);
+//!   `closed_before_greeting` (accepted, then closed or reset: a connection limit,
+//!   postscreen, a load balancer without backend — not a refused SYN, which never reaches
+//!   the session);
 //!   during the TLS handshake `tls_failed`; elsewhere `io_error`.
 //! - Bytes that arrive together with a reply, before the client sent the command they would
 //!   answer, are kept and parsed as the next reply once that command is sent (as a stream
@@ -572,7 +574,7 @@ impl Session {
         match self.step {
             Step::Done => return,
             Step::Await(Phase::Greeting) if !self.received_any => self.decide(
-                ProbeStatus::ConnectRefused,
+                ProbeStatus::ClosedBeforeGreeting,
                 Some("connection closed before the peer sent any byte".to_owned()),
             ),
             Step::Await(Phase::Quit) | Step::Send(Phase::Quit) => {}

@@ -136,10 +136,12 @@ fn greeting_timeout_without_a_byte() {
 }
 
 #[test]
-fn reset_before_any_byte_is_connect_refused() {
+fn close_before_any_byte_is_closed_before_greeting_not_connect_refused() {
+    // The TCP connection was accepted; a refused SYN never reaches the session.
     let run = check(&[Turn::Close]);
     assert!(run.sent.is_empty());
-    assert_eq!(run.outcome.status, ProbeStatus::ConnectRefused);
+    assert_eq!(run.outcome.status, ProbeStatus::ClosedBeforeGreeting);
+    assert!(!run.outcome.status.answered_smtp());
 }
 
 #[test]

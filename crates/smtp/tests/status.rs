@@ -5,7 +5,7 @@ use mxscan_smtp::{Phase, ProbeStatus};
 /// Copied from docs/schema.md (probes.status), in order.
 const SCHEMA: &str = "ok, blocked, connect_refused, connect_timeout, greeting_timeout, greeting_421, \
                       greeting_rejected, ehlo_rejected, no_starttls, starttls_rejected, tls_failed, \
-                      io_error, protocol_error, timeout";
+                      io_error, protocol_error, timeout, closed_before_greeting, tls_legacy";
 
 #[test]
 fn vocabulary_matches_schema() {
@@ -31,6 +31,8 @@ fn answered_smtp() {
     assert!(ProbeStatus::NoStarttls.answered_smtp());
     assert!(!ProbeStatus::Blocked.answered_smtp());
     assert!(!ProbeStatus::ConnectRefused.answered_smtp());
+    assert!(!ProbeStatus::ClosedBeforeGreeting.answered_smtp());
+    assert!(ProbeStatus::TlsLegacy.answered_smtp());
     assert!(!ProbeStatus::GreetingTimeout.answered_smtp());
 }
 

@@ -1,7 +1,7 @@
 //! The `probes` table: one row per SMTP probe, one probe per MX address (docs/schema.md "probes").
 //!
 //! Added columns: `ehlo_keywords_tls`, `starttls_sample` (at most [`STARTTLS_SAMPLE_MAX`]
-//! bytes), `greeting_ms`, `ehlo_ms`.
+//! bytes), `greeting_ms`, `ehlo_ms`, `modern_tls_failure`, `legacy_ms`.
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -19,6 +19,14 @@ pub const STARTTLS_SAMPLE_MAX: usize = 256;
 
 /// `probes.status`: how far the SMTP conversation got ([`mxscan_model::ProbeStatus`]).
 pub static STATUS: LazyLock<Vocabulary> = LazyLock::new(|| *Vocabulary::get("probes", "status"));
+
+/// `probes.tls_failure`: why the modern handshake failed ([`mxscan_model::TlsFailure`]).
+pub static TLS_FAILURE: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("probes", "tls_failure"));
+
+/// `probes.modern_tls_failure`: the same, for `tls_legacy` probes.
+pub static MODERN_TLS_FAILURE: LazyLock<Vocabulary> =
+    LazyLock::new(|| *Vocabulary::get("probes", "modern_tls_failure"));
 
 /// The Arrow schema of `probes`.
 pub fn schema() -> SchemaRef {
@@ -42,6 +50,11 @@ pub fn schema() -> SchemaRef {
             Field::new("kx_group", DataType::Utf8, true),
             Field::new("chain_sha256", list_type(), false),
             Field::new("tls_error", DataType::Utf8, true),
+            Field::new("tls_max_version", DataType::Utf8, true),
+            Field::new("tls_failure", dict_type(), true),
+            Field::new("modern_tls_failure", dict_type(), true),
+            Field::new("chain_completed", DataType::Boolean, true),
+            Field::new("legacy_ms", DataType::UInt32, true),
             Field::new("started_at", ts_ms_type(), false),
             Field::new("connect_ms", DataType::UInt32, true),
             Field::new("greeting_ms", DataType::UInt32, true),
@@ -105,6 +118,14 @@ impl TableRow for ProbeRow {
             o(|r| r.kx_group.as_deref()),
             l(|r| &r.chain_sha256),
             o(|r| r.tls_error.as_deref()),
+            o(|r| r.tls_max_version.as_deref()),
+            arrays::dict(&TLS_FAILURE, rows.iter().map(|r| r.tls_failure))?,
+            arrays::dict(
+                &MODERN_TLS_FAILURE,
+                rows.iter().map(|r| r.modern_tls_failure),
+            )?,
+            arrays::bools(rows.iter().map(|r| r.chain_completed)),
+            u(|r| r.legacy_ms),
             arrays::ts_ms(rows.iter().map(|r| r.started_at.0)),
             u(|r| r.connect_ms),
             u(|r| r.greeting_ms),
@@ -141,6 +162,11 @@ impl TableRow for ProbeRow {
         let mut kx_group = c.opt_strings("kx_group", true)?.into_iter();
         let mut chain = c.lists("chain_sha256", true)?.into_iter();
         let mut tls_error = c.opt_strings("tls_error", true)?.into_iter();
+        let mut tls_max_version = c.opt_strings("tls_max_version", false)?.into_iter();
+        let mut tls_failure = c.opt_status(&TLS_FAILURE, false)?.into_iter();
+        let mut modern_tls_failure = c.opt_status(&MODERN_TLS_FAILURE, false)?.into_iter();
+        let mut chain_completed = c.opt_bools("chain_completed", false)?.into_iter();
+        let mut legacy_ms = c.opt_prims::<UInt32Type>("legacy_ms", false)?.into_iter();
         let mut started_at = c.ts_ms("started_at")?.into_iter();
         let mut connect_ms = c.opt_prims::<UInt32Type>("connect_ms", true)?.into_iter();
         let mut greeting_ms = c.opt_prims::<UInt32Type>("greeting_ms", false)?.into_iter();
@@ -167,6 +193,11 @@ impl TableRow for ProbeRow {
                 kx_group: kx_group.next().unwrap(),
                 chain_sha256: chain.next().unwrap(),
                 tls_error: tls_error.next().unwrap(),
+                tls_max_version: tls_max_version.next().unwrap(),
+                tls_failure: tls_failure.next().unwrap(),
+                modern_tls_failure: modern_tls_failure.next().unwrap(),
+                chain_completed: chain_completed.next().unwrap(),
+                legacy_ms: legacy_ms.next().unwrap(),
                 started_at: TimestampMs(started_at.next().unwrap()),
                 connect_ms: connect_ms.next().unwrap(),
                 greeting_ms: greeting_ms.next().unwrap(),
@@ -180,5 +211,7 @@ impl TableRow for ProbeRow {
 
     fn count(&self, counts: &mut Counts) {
         bump(counts, &STATUS, Some(self.status));
+        bump(counts, &TLS_FAILURE, self.tls_failure);
+        bump(counts, &MODERN_TLS_FAILURE, self.modern_tls_failure);
     }
 }

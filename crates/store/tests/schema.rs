@@ -55,6 +55,9 @@ const CONTRACT: &[(&str, &str, &str)] = &[
     ("probes", "kx_group", "string"),
     ("probes", "chain_sha256", "list<string>"),
     ("probes", "tls_error", "string"),
+    ("probes", "tls_max_version", "string"),
+    ("probes", "tls_failure", "status"),
+    ("probes", "chain_completed", "bool"),
     ("probes", "started_at", "timestamp(ms, UTC)"),
     ("probes", "connect_ms", "uint32"),
     ("probes", "tls_ms", "uint32"),
@@ -81,6 +84,8 @@ const ADDED: &[(&str, &str, &str)] = &[
     ("probes", "starttls_sample", "binary"),
     ("probes", "greeting_ms", "uint32"),
     ("probes", "ehlo_ms", "uint32"),
+    ("probes", "modern_tls_failure", "status"),
+    ("probes", "legacy_ms", "uint32"),
     ("certs", "survey_id", "string"),
 ];
 
@@ -134,6 +139,7 @@ fn schemas_have_no_undocumented_columns() {
 fn every_status_column_has_a_vocabulary_and_vice_versa() {
     let statuses: Vec<(&str, &str)> = CONTRACT
         .iter()
+        .chain(ADDED)
         .filter(|(_, _, t)| *t == "status")
         .map(|(t, c, _)| (*t, *c))
         .collect();
@@ -227,6 +233,8 @@ fn vocabularies_are_exactly_the_contract() {
                 "io_error",
                 "protocol_error",
                 "timeout",
+                "closed_before_greeting",
+                "tls_legacy",
             ],
         ),
     ];

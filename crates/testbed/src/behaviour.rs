@@ -44,9 +44,10 @@ pub struct SmtpHost {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SmtpScript {
     /// Accept the TCP connection and reset it at once (SO_LINGER 0, close) without sending a
-    /// byte. The scanner reports this as `connect_refused` ("refused or reset before the peer
-    /// sent anything"): with one listener on 0.0.0.0 every 127/8 address accepts, so this is
-    /// how the testbed models a host with no SMTP service.
+    /// byte. The scanner reports this as `closed_before_greeting` (accepted, then reset: a
+    /// connection limit, postscreen, a load balancer without backend). With one listener on
+    /// 0.0.0.0 every 127/8 address accepts, so the testbed cannot refuse a SYN per address;
+    /// `connect_refused` is covered by the probe's own tests against a closed port.
     Reset,
     /// Accept and never send a byte; hold the connection until the client leaves
     /// (or a server-side cap of a few minutes).

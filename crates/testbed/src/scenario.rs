@@ -55,7 +55,7 @@
 //! | `multiline` | multi-line greeting (and EHLO), otherwise good | `ok` / true / `valid` |
 //! | `greet_delay` | greeting after [`crate::world::WorldConfig::greet_delay`] (6 s) | `ok` / true / `valid` |
 //! | `tarpit` | accepts, never speaks | `greeting_timeout` / null / null |
-//! | `reset` | accepts and resets at once | `connect_refused` / null / null |
+//! | `reset` | accepts and resets at once | `closed_before_greeting` / null / null |
 //! | `starttls_injection` | bytes after the STARTTLS `220`, then a good handshake | `ok` / true / `valid` |
 //! | `ehlo_oversized` | EHLO reply of more than 1 MiB | `protocol_error` / null / null |
 //! | `ehlo_drop` | closes after reading EHLO | `io_error` / null / null |

@@ -174,7 +174,7 @@ pub fn name_matches(pattern: &str, host: &str) -> bool {
 /// What a correct probe of `host` yields: `(smtp_status, starttls, certificate presented)`.
 pub fn expected_probe(host: &SmtpHost) -> (ProbeStatus, Option<bool>, Option<&CertSpec>) {
     match &host.script {
-        SmtpScript::Reset => (ProbeStatus::ConnectRefused, None, None),
+        SmtpScript::Reset => (ProbeStatus::ClosedBeforeGreeting, None, None),
         SmtpScript::Tarpit => (ProbeStatus::GreetingTimeout, None, None),
         SmtpScript::Greeting421 => (ProbeStatus::Greeting421, None, None),
         SmtpScript::Greeting554 => (ProbeStatus::GreetingRejected, None, None),

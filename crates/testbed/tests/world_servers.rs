@@ -65,7 +65,7 @@ async fn walk(addr: std::net::SocketAddr) -> &'static str {
     let greeting = match reply(&mut s, &mut buf).await {
         Ok(r) => r,
         Err("timeout") => return "greeting_timeout",
-        Err(_) => return "connect_refused",
+        Err(_) => return "closed_before_greeting",
     };
     match &greeting[..3] {
         "421" => return "greeting_421",

@@ -20,7 +20,7 @@
 //! | openssl observed | truth |
 //! |---|---|
 //! | still waiting after 5 s (killed; only the `tarpit` host never speaks) | `greeting_timeout` |
-//! | nothing received, connection reset / broken pipe | `connect_refused` |
+//! | nothing received, connection reset / broken pipe | `closed_before_greeting` |
 //! | greeting `421` | `greeting_421` |
 //! | greeting `5xx` | `greeting_rejected` |
 //! | no reply to EHLO (end of stream) | `io_error` |
@@ -192,7 +192,7 @@ fn openssl_verdict(out: Option<&Output>) -> Verdict {
             all.contains("errno="),
             "nothing received, yet no socket error: {all}"
         );
-        return v("connect_refused", None, None);
+        return v("closed_before_greeting", None, None);
     }
     let replies = smtp_replies(&received);
     let code = |r: &[u8]| String::from_utf8_lossy(&r[..3]).into_owned();

@@ -75,6 +75,8 @@ const PROBE: &[&str] = &[
     "io_error",
     "protocol_error",
     "timeout",
+    "closed_before_greeting",
+    "tls_legacy",
 ];
 const CERT: &[&str] = &[
     "valid",
@@ -232,7 +234,7 @@ fn scenarios_produce_their_documented_columns() {
         ("multiline", ("ok", Some(true), Some("valid"))),
         ("greet_delay", ("ok", Some(true), Some("valid"))),
         ("tarpit", ("greeting_timeout", None, None)),
-        ("reset", ("connect_refused", None, None)),
+        ("reset", ("closed_before_greeting", None, None)),
         ("starttls_injection", ("ok", Some(true), Some("valid"))),
         ("ehlo_oversized", ("protocol_error", None, None)),
         ("ehlo_drop", ("io_error", None, None)),

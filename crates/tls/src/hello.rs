@@ -29,6 +29,46 @@ pub const LEGACY_SUITES: &[u16] = &[
     0x0004, // RSA-RC4-128-MD5
 ];
 
+/// The IANA name (TLS Cipher Suites registry) of a suite a server may select in answer to
+/// [`client_hello`] or to a modern client: every suite of [`LEGACY_SUITES`], the TLS 1.3
+/// suites and the other common TLS 1.2 AEAD suites. `None` for anything else (the survey
+/// then records the code point as `0xNNNN`, see [`suite_label`]).
+pub fn suite_name(code: u16) -> Option<&'static str> {
+    Some(match code {
+        0xc02b => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        0xc02f => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        0xc02c => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        0xc030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        0xcca8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        0xcca9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        0xc009 => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+        0xc013 => "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        0xc00a => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+        0xc014 => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+        0x009e => "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+        0x009f => "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+        0x0033 => "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+        0x0039 => "TLS_DHE_RSA_WITH_AES_256_CBC_SHA",
+        0x009c => "TLS_RSA_WITH_AES_128_GCM_SHA256",
+        0x009d => "TLS_RSA_WITH_AES_256_GCM_SHA384",
+        0x002f => "TLS_RSA_WITH_AES_128_CBC_SHA",
+        0x0035 => "TLS_RSA_WITH_AES_256_CBC_SHA",
+        0x000a => "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+        0x0016 => "TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA",
+        0x0005 => "TLS_RSA_WITH_RC4_128_SHA",
+        0x0004 => "TLS_RSA_WITH_RC4_128_MD5",
+        0x1301 => "TLS_AES_128_GCM_SHA256",
+        0x1302 => "TLS_AES_256_GCM_SHA384",
+        0x1303 => "TLS_CHACHA20_POLY1305_SHA256",
+        _ => return None,
+    })
+}
+
+/// [`suite_name`], or the code point as `0xNNNN` when the registry name is not tabled.
+pub fn suite_label(code: u16) -> String {
+    suite_name(code).map_or_else(|| format!("0x{code:04x}"), str::to_owned)
+}
+
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 §3.3): signals secure renegotiation.
 const RENEGOTIATION_SCSV: u16 = 0x00ff;
 
@@ -116,6 +156,19 @@ fn is_sni_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_offered_suite_has_its_iana_name() {
+        for &s in LEGACY_SUITES {
+            let name = suite_name(s).unwrap_or_else(|| panic!("{s:#06x} unnamed"));
+            assert!(
+                name.starts_with("TLS_") && name.contains("_WITH_"),
+                "{name}"
+            );
+        }
+        assert_eq!(suite_label(0x002f), "TLS_RSA_WITH_AES_128_CBC_SHA");
+        assert_eq!(suite_label(0xfefe), "0xfefe");
+    }
 
     /// Reads the hello back field by field: every length is the length of what follows.
     #[test]

@@ -24,5 +24,5 @@ mod version;
 pub use flight::{
     Alert, Caps, Flight, FlightReader, NotTls, ServerHello, Step, content_type, handshake_type,
 };
-pub use hello::{LEGACY_SUITES, client_hello};
+pub use hello::{LEGACY_SUITES, client_hello, suite_label, suite_name};
 pub use version::{AlertDescription, Version};

@@ -106,6 +106,11 @@ pub fn probe(survey: &str, address: &str) -> (ProbeRow, Vec<CertRow>) {
         chain_sha256: chain.iter().map(|c| c.sha256.clone()).collect(),
         tls_error: (status == "tls_failed")
             .then(|| "invalid peer certificate: UnknownIssuer".into()),
+        tls_max_version: tls.then(|| "TLSv1.3".into()),
+        tls_failure: (status == "tls_failed").then_some(mxscan_model::TlsFailure::NoSharedCipher),
+        modern_tls_failure: None,
+        chain_completed: tls.then_some(k % 7 == 0),
+        legacy_ms: (k % 11 == 0).then_some(k as u32 % 50),
         started_at: TimestampMs(1_795_341_600_000 + k as i64 * 7 + 3),
         connect_ms: (k % 5 != 0).then_some(k as u32 % 90),
         greeting_ms: (k % 5 != 1).then_some(k as u32 % 70),
