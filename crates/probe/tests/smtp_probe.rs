@@ -93,6 +93,13 @@ fn full_ok(o: &ProbeOutcome) {
         matches!(tls.version.as_deref(), Some("TLSv1.2" | "TLSv1.3")),
         "{tls:?}"
     );
+    assert_eq!(
+        o.tls_max_version.map(|v| v.as_str()),
+        tls.version.as_deref(),
+        "tls_max_version is the negotiated version"
+    );
+    assert_eq!(o.tls_failure, None);
+    assert!(!o.wants_legacy_hello() && o.legacy.is_none());
     assert!(
         tls.cipher_suite.as_deref().unwrap().starts_with("TLS_"),
         "{tls:?}"
@@ -142,8 +149,8 @@ fn cases() -> Vec<Case> {
         Case {
             label: "reset",
             host: host(SmtpScript::Reset),
-            status: ProbeStatus::ConnectRefused,
-            check: |o| assert!(o.banner.is_none()),
+            status: ProbeStatus::ClosedBeforeGreeting,
+            check: |o| assert!(o.banner.is_none() && o.connect_ms.is_some(), "{o:?}"),
         },
         Case {
             label: "tarpit",
@@ -228,7 +235,15 @@ fn cases() -> Vec<Case> {
             label: "tls garbage",
             host: host(conv(|c| c.tls = TlsBehaviour::Garbage)),
             status: ProbeStatus::TlsFailed,
-            check: |o| assert!(o.tls_error.is_some() && o.tls.is_none(), "{o:?}"),
+            check: |o| {
+                assert!(o.tls_error.is_some() && o.tls.is_none(), "{o:?}");
+                assert_eq!(
+                    o.tls_failure,
+                    Some(mxscan_model::TlsFailure::NotTls),
+                    "{o:?}"
+                );
+                assert!(!o.wants_legacy_hello());
+            },
         },
         Case {
             label: "tls alert",
@@ -242,7 +257,13 @@ fn cases() -> Vec<Case> {
                         .to_lowercase()
                         .contains("handshake"),
                     "{o:?}"
-                )
+                );
+                assert_eq!(
+                    o.tls_failure,
+                    Some(mxscan_model::TlsFailure::NoSharedCipher),
+                    "{o:?}"
+                );
+                assert!(o.wants_legacy_hello());
             },
         },
         Case {
