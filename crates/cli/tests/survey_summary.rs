@@ -104,6 +104,21 @@ f['conversation.ehlo_keywords_added'] = q(f"""select count(*) {ok} and len(list_
     k -> k <> 'STARTTLS' and not list_contains(coalesce(ehlo_keywords, []), k))) > 0""")
 f['conversation.ehlo_keywords_dropped'] = q(f"""select count(*) {ok} and len(list_filter(coalesce(ehlo_keywords, []),
     k -> k <> 'STARTTLS' and not list_contains(coalesce(ehlo_keywords_tls, []), k))) > 0""")
+tried = "from probes where status in ('ok', 'tls_legacy', 'tls_failed')"
+f['tls.attempted'] = q(f"select count(*) {tried}")
+f['tls.legacy'] = q("select count(*) from probes where status = 'tls_legacy'")
+f['tls.legacy_below_tls12'] = q("""select count(*) from probes where status = 'tls_legacy'
+    and tls_max_version in ('SSLv3', 'TLSv1.0', 'TLSv1.1')""")
+f['tls.legacy_hellos'] = q("select count(legacy_ms) from probes")
+f['tls.chain_completed'] = q("select count(*) from probes where chain_completed")
+f['tls.version.denominator'] = q("select count(tls_max_version) from probes")
+for v in ['TLSv1.0', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']:
+    f['tls.version.' + v] = q(f"select count(*) from probes where tls_max_version = '{v}'")
+f['tls.failure.denominator'] = q("select count(tls_failure) from probes where status = 'tls_failed'")
+f['tls.legacy_reason.denominator'] = q("select count(modern_tls_failure) from probes where status = 'tls_legacy'")
+for v in ['protocol_version', 'no_shared_cipher', 'alert', 'not_tls', 'timeout', 'io']:
+    f['tls.failure.' + v] = q(f"select count(*) from probes where status = 'tls_failed' and tls_failure = '{v}'")
+    f['tls.legacy_reason.' + v] = q(f"select count(*) from probes where status = 'tls_legacy' and modern_tls_failure = '{v}'")
 f['providers.denominator'] = q("select count(distinct domain) from mx")
 # Providers in the testbed's own zones (*.test): the registrable domain is the last two labels.
 provs = con.execute("""select regexp_extract(exchange, '([^.]+\\.test)$', 1) as p, count(distinct domain)
@@ -121,6 +136,15 @@ fn figure(s: &Value, name: &str) -> Option<u64> {
             .iter()
             .find(|e| e["provider"] == p)
             .map(|e| e["domains"].as_u64().unwrap());
+    }
+    // Version names contain dots: `tls.version.TLSv1.2`.
+    if let Some(v) = name.strip_prefix("tls.version.") {
+        let d = &s["tls"]["version"];
+        return if v == "denominator" {
+            d["denominator"].as_u64()
+        } else {
+            Some(d["counts"][v].as_u64().unwrap_or(0))
+        };
     }
     if let Some(dev) = name.strip_prefix("mta_sts.deviations.") {
         return Some(s["mta_sts"]["deviations"][dev].as_u64().unwrap_or(0));
@@ -140,6 +164,8 @@ fn figure(s: &Value, name: &str) -> Option<u64> {
         "mta_sts.mode",
         "mta_sts.delivery",
         "tlsrpt.record",
+        "tls.failure",
+        "tls.legacy_reason",
     ];
     let mut v = s;
     let path = match path {
@@ -179,6 +205,8 @@ fn summary_figures_agree_with_duckdb() {
         "MX providers by domains served (of ",
         "STARTTLS conversation (of ",
         "bytes after the 220",
+        "TLS (of ",
+        "TLS version selected (of ",
         "%",
     ] {
         assert!(text.contains(want), "{want:?} missing from:\n{text}");
@@ -190,6 +218,13 @@ fn summary_figures_agree_with_duckdb() {
         figure(&summary, "conversation.bytes_after_starttls").is_some_and(|n| n > 0),
         "{}",
         summary["conversation"]
+    );
+    // …and hosts that answer every hello with an alert: each got its one legacy hello.
+    assert!(
+        figure(&summary, "tls.legacy_hellos").is_some_and(|n| n > 0)
+            && figure(&summary, "tls.failure.no_shared_cipher").is_some_and(|n| n > 0),
+        "{}",
+        summary["tls"]
     );
     if !python_has("duckdb") {
         return;

@@ -24,8 +24,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use mxscan_model::{
-    CertStatus, Coverage, Delivery, DnsStatus, HostStarttls, PolicyStatus, ProbeStatus, TxtStatus,
-    Vocab,
+    CertStatus, Coverage, Delivery, DnsStatus, HostStarttls, PolicyStatus, ProbeStatus, TlsFailure,
+    TlsVersion, TxtStatus, Vocab,
 };
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +125,28 @@ impl ConversationTotals {
         self.ehlo_keywords_dropped +=
             u64::from(before.iter().any(|k| k != STARTTLS && !has(after, k)));
     }
+}
+
+/// TLS as real senders see it (issue 15): over probes that reached the TLS handshake
+/// (`ok`, `tls_legacy`, `tls_failed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsTotals {
+    /// Probes that tried a handshake: the denominator of the lines below.
+    pub attempted: u64,
+    /// `tls_legacy`: only a legacy hello was answered.
+    pub legacy: u64,
+    /// Of those, below TLS 1.2 (SSLv3, TLSv1.0, TLSv1.1: what RFC 8996 deprecates).
+    pub legacy_below_tls12: u64,
+    /// Legacy hellos made (`legacy_ms` set): the extra connections of the survey.
+    pub legacy_hellos: u64,
+    /// Chains judged with an intermediate the server did not send (`chain_completed`).
+    pub chain_completed: u64,
+    /// `tls_max_version` over probes that saw a ServerHello version.
+    pub version: Dist,
+    /// `tls_failure` over `tls_failed` probes.
+    pub failure: Dist,
+    /// `modern_tls_failure` over `tls_legacy` probes: old versions vs old suites.
+    pub legacy_reason: Dist,
 }
 
 /// MTA-STS numbers.
@@ -230,6 +252,9 @@ pub struct Summary {
     /// The STARTTLS conversations of probes that completed TLS.
     #[serde(default)]
     pub conversation: ConversationTotals,
+    /// TLS versions, legacy servers and handshake failures.
+    #[serde(default)]
+    pub tls: TlsTotals,
 }
 
 #[derive(Default)]
@@ -315,6 +340,11 @@ impl Summary {
             "bytes_after_starttls",
             "ehlo_keywords",
             "ehlo_keywords_tls",
+            "tls_max_version",
+            "tls_failure",
+            "modern_tls_failure",
+            "chain_completed",
+            "legacy_ms",
         ];
         for_each_batch(dir, Table::Probes, Some(&probe_cols), |b| {
             let c = crate::arrays::Cols {
@@ -325,6 +355,11 @@ impl Summary {
                 c.opt_prims::<arrow::datatypes::UInt32Type>("bytes_after_starttls", false)?;
             let before = c.lists("ehlo_keywords", false)?;
             let after = c.lists("ehlo_keywords_tls", false)?;
+            let version = c.opt_strings("tls_max_version", false)?;
+            let failure = c.opt_status::<TlsFailure>(&crate::probes::TLS_FAILURE, false)?;
+            let modern = c.opt_status::<TlsFailure>(&crate::probes::MODERN_TLS_FAILURE, false)?;
+            let completed = c.opt_bools("chain_completed", false)?;
+            let legacy_ms = c.opt_prims::<arrow::datatypes::UInt32Type>("legacy_ms", false)?;
             for (i, st) in c
                 .status::<ProbeStatus>(&crate::probes::STATUS)?
                 .into_iter()
@@ -333,6 +368,35 @@ impl Summary {
                 s.hosts.probes += 1;
                 s.hosts.probed_addresses += u64::from(st != ProbeStatus::Blocked);
                 s.hosts.probe_status.add(st);
+                let t = &mut s.tls;
+                let version = version
+                    .get(i)
+                    .cloned()
+                    .flatten()
+                    .and_then(|v| v.parse::<TlsVersion>().ok());
+                if matches!(
+                    st,
+                    ProbeStatus::Ok | ProbeStatus::TlsLegacy | ProbeStatus::TlsFailed
+                ) {
+                    t.attempted += 1;
+                }
+                if let Some(v) = version {
+                    t.version.add(v);
+                }
+                if st == ProbeStatus::TlsLegacy {
+                    t.legacy += 1;
+                    t.legacy_below_tls12 += u64::from(version.is_some_and(TlsVersion::is_legacy));
+                    if let Some(Some(f)) = modern.get(i) {
+                        t.legacy_reason.add(*f);
+                    }
+                }
+                if st == ProbeStatus::TlsFailed
+                    && let Some(Some(f)) = failure.get(i)
+                {
+                    t.failure.add(*f);
+                }
+                t.legacy_hellos += u64::from(legacy_ms.get(i).is_some_and(Option::is_some));
+                t.chain_completed += u64::from(completed.get(i).copied().flatten() == Some(true));
                 if st == ProbeStatus::Ok {
                     s.conversation.add(
                         after_220.get(i).copied().flatten(),
@@ -477,6 +541,24 @@ impl Summary {
             "EHLO keywords dropped",
             v.ehlo_keywords_dropped,
             v.with_tls,
+        );
+        let t = &self.tls;
+        let _ = writeln!(o, "TLS (of {} probes that tried a handshake)", t.attempted);
+        line(&mut o, "legacy TLS only", t.legacy, t.attempted);
+        line(
+            &mut o,
+            "  of which below TLS 1.2",
+            t.legacy_below_tls12,
+            t.attempted,
+        );
+        line(&mut o, "legacy hellos made", t.legacy_hellos, t.attempted);
+        line(&mut o, "chains completed", t.chain_completed, t.attempted);
+        section(&mut o, "TLS version selected", &t.version);
+        section(&mut o, "TLS failure (tls_failed)", &t.failure);
+        section(
+            &mut o,
+            "why modern TLS failed (tls_legacy)",
+            &t.legacy_reason,
         );
         section(&mut o, "certificate by domain", &self.cert_by_domain);
         section(&mut o, "certificate by MX host", &self.cert_by_host);
