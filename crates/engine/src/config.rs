@@ -68,6 +68,11 @@ pub struct ScanConfig {
     #[arg(long = "trust-anchor", value_name = "PEM")]
     pub trust_anchors: Vec<PathBuf>,
 
+    /// Known intermediates (PEM, e.g. a CCADB export): they complete chains a server sent
+    /// incomplete (incomplete_chain, chain_completed) and never add trust. Repeatable.
+    #[arg(long = "intermediates", value_name = "PEM")]
+    pub intermediates: Vec<PathBuf>,
+
     /// Scan only shard K of N (1-based): N machines with K = 1..N cover the list exactly once.
     #[arg(long, value_name = "K/N")]
     #[serde(with = "shard_text")]
@@ -95,6 +100,10 @@ pub struct ScanConfig {
     /// HTTPS port for policy fetches (testing only; RFC 8461 uses 443).
     #[arg(long, default_value_t = 443, hide_short_help = true)]
     pub https_port: u16,
+    /// HTTP port of AIA caIssuers URLs that name none (testing only; URLs without a port
+    /// mean 80).
+    #[arg(long, default_value_t = 80, hide_short_help = true)]
+    pub http_port: u16,
 }
 
 /// `[dns]` of the config file.
@@ -197,6 +206,11 @@ pub struct PolitenessSection {
     /// protocol_version, no-shared-cipher or other alert. Such hosts then stay tls_failed.
     #[arg(id = "politeness.no_legacy_hello", long = "no-legacy-hello")]
     pub no_legacy_hello: bool,
+    /// Never fetch a certificate's issuer through its AIA caIssuers URL (each URL is
+    /// otherwise fetched at most once per survey, to tell incomplete_chain from
+    /// untrusted_issuer). With it, only --trust-anchor / --intermediates complete chains.
+    #[arg(id = "politeness.no_aia", long = "no-aia")]
+    pub no_aia: bool,
 }
 
 /// `[timeouts]` of the config file, seconds.
@@ -327,7 +341,12 @@ pub fn explicit_ids(m: &ArgMatches) -> BTreeSet<String> {
 
 /// Keys of the config file that hold paths: relative ones are relative to the file's
 /// directory (JSON pointers into the file's table).
-const PATH_KEYS: &[&str] = &["/out", "/trust_anchors", "/politeness/blocklists"];
+const PATH_KEYS: &[&str] = &[
+    "/out",
+    "/trust_anchors",
+    "/intermediates",
+    "/politeness/blocklists",
+];
 
 /// A config file, read and checked: its [`ScanConfig`] keys (relative paths made relative to
 /// the file's directory) and the top-level keys the caller claimed for itself (the binary's
@@ -547,6 +566,7 @@ impl ScanConfig {
             "ipv6": self.ipv6,
             "ehlo_name": self.ehlo_name,
             "trust_anchors": self.trust_anchors,
+            "intermediates": self.intermediates,
             "blocklists": p.blocklists,
             "allow": p.allow,
             "allow_private": p.allow_private,
@@ -558,6 +578,7 @@ impl ScanConfig {
             },
             "smtp_port": self.smtp_port,
             "https_port": self.https_port,
+            "http_port": self.http_port,
             "nofile_limit": nofile_limit,
             "config_file": config_file,
             "dns_timeout_s": d.timeout,
@@ -599,9 +620,14 @@ impl ScanConfig {
         // The engine judges each chain once per address (ChainFacts), so (chain, name)
         // verdicts hardly ever repeat: a small verdict cache, not the default 100k entries
         // that would only grow with the survey.
-        let trust = TrustStore::new(&self.trust_anchors)
+        let mut trust = TrustStore::new(&self.trust_anchors)
             .map_err(|e| usage(format!("--trust-anchor: {e}")))?
             .with_cache_capacity(1024);
+        for file in &self.intermediates {
+            trust
+                .add_intermediates_file(file)
+                .map_err(|e| usage(format!("--intermediates: {e}")))?;
+        }
         if p.concurrency == 0 || self.max_mx == 0 {
             return Err(usage(
                 "--concurrency and --max-mx must be at least 1".into(),

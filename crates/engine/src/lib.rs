@@ -9,6 +9,7 @@
 //! or memory. Per domain, [`plan`] decides what to look up and fetch, [`evaluate`] and
 //! [`rows`] build the rows (pure), and [`check`] judges them for `mxscan check`.
 
+pub mod aia;
 pub mod check;
 pub mod config;
 pub mod evaluate;

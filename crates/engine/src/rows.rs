@@ -6,8 +6,9 @@ use mxscan_model::{CertRow, ProbeRow, ProbeStatus, TimestampMs, TimestampS};
 use mxscan_pki::{parse_cert, sha256_hex};
 use mxscan_probe::smtp_probe::ProbeOutcome;
 
-/// The `probes` row of one probe.
-pub fn probe_row(survey_id: &str, o: &ProbeOutcome) -> ProbeRow {
+/// The `probes` row of one probe; `chain_completed` is the engine's (AIA or the pool of
+/// known intermediates found the path the server's chain lacked; null without a chain).
+pub fn probe_row(survey_id: &str, o: &ProbeOutcome, chain_completed: Option<bool>) -> ProbeRow {
     let tls = o.tls.as_ref();
     ProbeRow {
         survey_id: survey_id.to_string(),
@@ -37,8 +38,7 @@ pub fn probe_row(survey_id: &str, o: &ProbeOutcome) -> ProbeRow {
         modern_tls_failure: (o.status == ProbeStatus::TlsLegacy)
             .then_some(o.tls_failure)
             .flatten(),
-        // AIA completion is not made yet: false whenever a chain was judged.
-        chain_completed: tls.map(|_| false),
+        chain_completed,
         legacy_ms: o.legacy.as_ref().map(|l| l.total_ms),
         started_at: TimestampMs(o.started_at_ms),
         connect_ms: o.connect_ms,

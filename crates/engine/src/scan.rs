@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use mxscan_model::dns::{AddrAnswer, LookupStatus};
 use mxscan_model::observation::{DomainObs, ExchangeObs, HostResult, HostView, PolicyFetch};
+use mxscan_model::{CertStatus, ChainFacts};
 use mxscan_pki::TrustStore;
 use mxscan_probe::dialer::Dialer;
 use mxscan_probe::dns::Dns;
@@ -75,6 +76,10 @@ pub struct ScanSettings {
     /// Make the legacy hello after a modern handshake that failed in a way it can explain
     /// (`--no-legacy-hello` turns it off).
     pub legacy_hello: bool,
+    /// Follow caIssuers URLs to complete chains with no path (`--no-aia` turns it off).
+    pub aia: bool,
+    /// Deadline and caps of one AIA fetch.
+    pub aia_options: mxscan_probe::aia::AiaOptions,
 }
 
 /// Live counters for progress display and the final line.
@@ -132,6 +137,7 @@ pub struct Engine {
     trust: Arc<TrustStore>,
     gate: Arc<Politeness>,
     probes: ProbeCache,
+    aia: crate::aia::AiaCache,
     writer: Arc<dyn RowSink>,
     counters: Arc<Counters>,
     skip: HashSet<String>,
@@ -154,6 +160,7 @@ impl Engine {
             trust,
             gate,
             probes: ProbeCache::default(),
+            aia: crate::aia::AiaCache::default(),
             writer,
             counters: Arc::new(Counters::default()),
             skip: HashSet::new(),
@@ -394,16 +401,78 @@ impl Engine {
                 tracing::error!(error = %e, "writer refused a cert row");
             }
         }
+        let mut facts = tls_done.then(|| self.trust.facts(&chain, self.settings.at));
+        if self.settings.aia
+            && facts
+                .as_ref()
+                .is_some_and(|f| f.base() == Some(CertStatus::UntrustedIssuer))
+            && let Some(completed) = self.complete_chain(&chain).await
+        {
+            facts = Some(completed);
+        }
+        // A path through an intermediate the server did not send (AIA or the pool).
+        let chain_completed = facts
+            .as_ref()
+            .map(|f| f.base() == Some(CertStatus::IncompleteChain));
         let result = HostResult {
             status: outcome.status,
             starttls: outcome.starttls_offered,
-            chain: tls_done.then(|| self.trust.facts(&chain, self.settings.at)),
+            chain: facts,
         };
-        let row = crate::rows::probe_row(&self.settings.survey_id, &outcome);
+        let row = crate::rows::probe_row(&self.settings.survey_id, &outcome, chain_completed);
         if let Err(e) = self.writer.probe(row).await {
             tracing::error!(error = %e, "writer refused a probe row");
         }
         Arc::new(result)
+    }
+
+    /// Follows caIssuers URLs from the leaf up (at most [`crate::aia::MAX_DEPTH`] issuers,
+    /// each URL once per survey and once per chain) and judges the chain again with what was
+    /// fetched; `Some` when that found a path (`incomplete_chain`, or a verdict after it).
+    async fn complete_chain(&self, chain: &[CertificateDer<'static>]) -> Option<ChainFacts> {
+        use crate::aia::{MAX_DEPTH, MAX_URLS_PER_CERT};
+        let mut extra: Vec<CertificateDer<'static>> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut frontier = chain.first()?.clone();
+        for _ in 0..MAX_DEPTH {
+            let mut next = None;
+            for url in mxscan_probe::cert::ca_issuers_urls(frontier.as_ref(), MAX_URLS_PER_CERT) {
+                if !seen.insert(url.clone()) {
+                    continue;
+                }
+                let certs = self
+                    .aia
+                    .get(
+                        &url,
+                        &self.dns,
+                        &self.dialer,
+                        &self.gate,
+                        &self.settings.aia_options,
+                    )
+                    .await;
+                for c in certs.iter() {
+                    if !extra.contains(c) && !chain.contains(c) {
+                        extra.push(c.clone());
+                        next.get_or_insert_with(|| c.clone());
+                    }
+                }
+            }
+            if extra.is_empty() {
+                return None;
+            }
+            let f = self.trust.facts_with(chain, &extra, self.settings.at);
+            if f.base() != Some(CertStatus::UntrustedIssuer) {
+                self.aia.stats.completed.fetch_add(1, Ordering::Relaxed);
+                return Some(f);
+            }
+            frontier = next?;
+        }
+        None
+    }
+
+    /// The survey's AIA counters.
+    pub fn aia_stats(&self) -> &crate::aia::AiaStats {
+        &self.aia.stats
     }
 
     /// True unless the survey already has (or has queued) this certificate: the writer's

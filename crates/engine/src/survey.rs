@@ -406,8 +406,11 @@ impl Survey {
         )
         .map_err(|e| SurveyError::Usage(format!("DNS resolver: {e}")))?;
         let dns = Arc::new(dns);
-        let dialer =
-            Arc::new(Dialer::new(Arc::new(config.blocklist)).with_ports(c.smtp_port, c.https_port));
+        let dialer = Arc::new(
+            Dialer::new(Arc::new(config.blocklist))
+                .with_ports(c.smtp_port, c.https_port)
+                .with_http_port(c.http_port),
+        );
         let trust = Arc::new(config.trust);
         let tls =
             mxscan_probe::tls::client_config(&[]).map_err(failed("TLS client configuration"))?;
@@ -432,6 +435,11 @@ impl Survey {
             smtp,
             fetch,
             legacy_hello: !c.politeness.no_legacy_hello,
+            aia: !c.politeness.no_aia,
+            aia_options: mxscan_probe::aia::AiaOptions {
+                timeout: timeouts.fetch,
+                ..Default::default()
+            },
         };
         let gate = Arc::new(Politeness::new(politeness));
 

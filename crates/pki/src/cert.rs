@@ -336,6 +336,35 @@ impl TrustStore {
         Ok(())
     }
 
+    /// Reads a file of known intermediates (PEM; e.g. a CCADB export of the intermediates of
+    /// the trusted roots): every CA certificate in it joins the pool and none becomes an
+    /// anchor (a self-signed one is skipped), so the file can only complete chains, never
+    /// add trust. Returns how many joined. Unparsable entries are an error.
+    pub fn add_intermediates_file(&mut self, path: &Path) -> Result<usize, PkiError> {
+        let err = |reason: String| PkiError::TrustAnchor {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|source| PkiError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut n = 0;
+        for (i, item) in CertificateDer::pem_slice_iter(&bytes).enumerate() {
+            let der = item.map_err(|e| err(format!("certificate {}: {e}", i + 1)))?;
+            let (_, cert) = X509Certificate::from_der(der.as_ref())
+                .map_err(|e| err(format!("certificate {}: {e}", i + 1)))?;
+            if cert.is_ca() && !is_self_signed(&cert) {
+                self.pool.push(der.into_owned());
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return Err(err("no intermediate CA certificates found".into()));
+        }
+        Ok(n)
+    }
+
     /// Adds one CA certificate: self-signed → trust anchor, otherwise → known intermediate.
     /// `Err` (a reason) for unparsable or non-CA certificates.
     pub fn add_ca_der(&mut self, der: CertificateDer<'static>) -> Result<(), String> {
@@ -360,10 +389,29 @@ impl TrustStore {
     /// Judges `chain` (leaf first, as presented) for `name` at `at`; see the module docs
     /// for the vocabulary and precedence. Verdicts are cached.
     pub fn judge(&self, chain: &[CertificateDer<'_>], name: &str, at: UnixTime) -> CertStatus {
+        self.judge_with(chain, &[], name, at)
+    }
+
+    /// [`TrustStore::judge`] with `extra` intermediates beside the pool, for this judgement
+    /// only: the issuers fetched through the leaf's AIA (RFC 5280 §4.2.2.1). A path that
+    /// needs one of them reads `incomplete_chain`, like one that needs the pool.
+    pub fn judge_with(
+        &self,
+        chain: &[CertificateDer<'_>],
+        extra: &[CertificateDer<'_>],
+        name: &str,
+        at: UnixTime,
+    ) -> CertStatus {
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         let key = {
             let mut h = Sha256::new();
             for c in chain {
+                h.update((c.len() as u64).to_be_bytes());
+                h.update(c.as_ref());
+            }
+            // The extra intermediates after a separator no chain can contain.
+            h.update(u64::MAX.to_be_bytes());
+            for c in extra {
                 h.update((c.len() as u64).to_be_bytes());
                 h.update(c.as_ref());
             }
@@ -375,7 +423,7 @@ impl TrustStore {
         {
             return *v;
         }
-        let v = self.judge_uncached(chain, &name, at);
+        let v = self.judge_uncached(chain, extra, &name, at);
         if self.cache_cap > 0
             && let Ok(mut c) = self.cache.lock()
         {
@@ -392,6 +440,16 @@ impl TrustStore {
     /// dNSName SANs, lowercase. [`ChainFacts::status_for`] then gives exactly what
     /// [`TrustStore::judge`] gives for any name (tested for every defect the testbed mints).
     pub fn facts(&self, chain: &[CertificateDer<'_>], at: UnixTime) -> ChainFacts {
+        self.facts_with(chain, &[], at)
+    }
+
+    /// [`TrustStore::facts`] with `extra` intermediates ([`TrustStore::judge_with`]).
+    pub fn facts_with(
+        &self,
+        chain: &[CertificateDer<'_>],
+        extra: &[CertificateDer<'_>],
+        at: UnixTime,
+    ) -> ChainFacts {
         let Some(leaf) = chain.first() else {
             return ChainFacts::from_parts(Some(CertStatus::Other), Box::default());
         };
@@ -428,7 +486,7 @@ impl TrustStore {
                 mxscan_model::chain::san_matches(&names, &name).then_some(name)
             })
             .unwrap_or_else(|| "no-san.invalid".to_string());
-        let base = match self.judge(chain, &probe_name, at) {
+        let base = match self.judge_with(chain, extra, &probe_name, at) {
             CertStatus::Valid | CertStatus::NameMismatch => None,
             other => Some(other),
         };
@@ -453,7 +511,13 @@ impl TrustStore {
         .map(|_| ())
     }
 
-    fn judge_uncached(&self, chain: &[CertificateDer<'_>], name: &str, at: UnixTime) -> CertStatus {
+    fn judge_uncached(
+        &self,
+        chain: &[CertificateDer<'_>],
+        extra: &[CertificateDer<'_>],
+        name: &str,
+        at: UnixTime,
+    ) -> CertStatus {
         let Some(leaf) = chain.first() else {
             return CertStatus::Other;
         };
@@ -480,6 +544,7 @@ impl TrustStore {
                     webpki::Error::UnknownIssuer => {
                         let mut with_pool = presented.clone();
                         with_pool.extend(self.pool.iter().cloned());
+                        with_pool.extend(extra.iter().cloned());
                         return match self.verify(&ee, &with_pool, t_trust) {
                             Ok(()) => CertStatus::IncompleteChain,
                             Err(webpki::Error::CertExpired { .. }) => CertStatus::Expired,
@@ -519,4 +584,53 @@ impl TrustStore {
         }
         CertStatus::Valid
     }
+}
+
+/// The caIssuers URLs of a certificate's Authority Information Access extension
+/// (RFC 5280 §4.2.2.1), `http://` only (the RFC's transport for them; `https` would need a
+/// chain to fetch a chain), in the order listed, at most `max`. Empty when the certificate
+/// does not parse or has none.
+pub fn ca_issuers_urls(der: &[u8], max: usize) -> Vec<String> {
+    const CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
+    let Ok((_, x509)) = X509Certificate::from_der(der) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ext in x509.extensions() {
+        if let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() {
+            for d in &aia.accessdescs {
+                if d.access_method.to_id_string() == CA_ISSUERS
+                    && let GeneralName::URI(uri) = &d.access_location
+                    && uri.len() <= 2048
+                    && uri
+                        .get(..7)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+                    && out.len() < max
+                    && !out.iter().any(|u: &String| u == uri)
+                {
+                    out.push((*uri).to_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The certificates of an AIA caIssuers response body: one DER certificate
+/// (`application/pkix-cert`, what nearly every CA serves) or PEM. A PKCS#7 bundle
+/// (`application/pkcs7-mime`, `.p7c`) is not read: `None` for it and for anything else
+/// that is not a certificate. At most `max` certificates.
+pub fn certs_from_aia_body(body: &[u8], max: usize) -> Option<Vec<CertificateDer<'static>>> {
+    if body.first() == Some(&0x30) {
+        return X509Certificate::from_der(body)
+            .ok()
+            .filter(|(rest, _)| rest.is_empty())
+            .map(|_| vec![CertificateDer::from(body.to_vec())]);
+    }
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(body)
+        .take(max)
+        .filter_map(Result::ok)
+        .filter(|c| X509Certificate::from_der(c.as_ref()).is_ok())
+        .collect();
+    (!certs.is_empty()).then_some(certs)
 }

@@ -16,7 +16,10 @@ pub mod cert;
 pub mod dane;
 mod error;
 
-pub use cert::{CertInfo, TrustStore, matches_name, parse_cert, sha256_hex};
+pub use cert::{
+    CertInfo, TrustStore, ca_issuers_urls, certs_from_aia_body, matches_name, parse_cert,
+    sha256_hex,
+};
 pub use error::PkiError;
 pub use mxscan_model::{CertStatus, ChainFacts};
 

@@ -27,8 +27,12 @@ pub enum DialOutcome {
     Connected(TcpStream),
     /// The address is on the blocklist; nothing was sent.
     Blocked(BlockReason),
-    /// Connection refused or reset during the handshake (RST).
+    /// Connection refused: a RST to our SYN (nothing listens).
     Refused(io::Error),
+    /// The handshake completed on the server's side and it reset the connection before our
+    /// connect returned (ECONNRESET from connect): accepted, then reset — a server that
+    /// closes at once, not a refused SYN.
+    Reset(io::Error),
     /// No answer within the connect deadline.
     Timeout,
     /// Any other local or network error (unreachable, no route, out of file descriptors…).
@@ -42,6 +46,7 @@ pub struct Dialer {
     blocklist: Arc<Blocklist>,
     smtp_port: u16,
     https_port: u16,
+    http_port: u16,
     attempts: AtomicU64,
     blocked: AtomicU64,
     fd_waits: AtomicU64,
@@ -62,6 +67,7 @@ impl Dialer {
             blocklist,
             smtp_port: SMTP_PORT,
             https_port: HTTPS_PORT,
+            http_port: 80,
             attempts: AtomicU64::new(0),
             blocked: AtomicU64::new(0),
             fd_waits: AtomicU64::new(0),
@@ -73,6 +79,18 @@ impl Dialer {
         self.smtp_port = smtp_port;
         self.https_port = https_port;
         self
+    }
+
+    /// The port plain-HTTP fetches (AIA caIssuers URLs without a port) dial: 80, or the
+    /// testbed's HTTP port.
+    pub fn with_http_port(mut self, http_port: u16) -> Self {
+        self.http_port = http_port;
+        self
+    }
+
+    /// The port of `http://` URLs that name none.
+    pub fn http_port(&self) -> u16 {
+        self.http_port
     }
 
     /// The port SMTP probes dial.
@@ -145,9 +163,8 @@ impl Dialer {
                 }
                 Ok(Err(e)) => {
                     return match e.kind() {
-                        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => {
-                            DialOutcome::Refused(e)
-                        }
+                        io::ErrorKind::ConnectionRefused => DialOutcome::Refused(e),
+                        io::ErrorKind::ConnectionReset => DialOutcome::Reset(e),
                         io::ErrorKind::TimedOut => DialOutcome::Timeout,
                         _ => DialOutcome::Error(e),
                     };

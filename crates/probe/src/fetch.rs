@@ -237,7 +237,9 @@ async fn fetch_inner(
                 ));
                 continue;
             }
-            DialOutcome::Refused(e) => last = Some((FetchError::Connect, format!("{ip}: {e}"))),
+            DialOutcome::Refused(e) | DialOutcome::Reset(e) => {
+                last = Some((FetchError::Connect, format!("{ip}: {e}")))
+            }
             DialOutcome::Timeout => {
                 last = Some((FetchError::Timeout, format!("{ip}: connect timeout")))
             }

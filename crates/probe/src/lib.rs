@@ -16,6 +16,7 @@
 pub mod error;
 
 pub use error::ProbeError;
+pub mod aia;
 pub mod dialer;
 pub mod dns;
 pub mod fetch;

@@ -11,7 +11,9 @@
 //!
 //! Status mapping (column `probes.status`) beyond what the session decides:
 //! - blocked address → `blocked` (checked by the [`Dialer`]; no packet sent);
-//! - connection refused, reset during connect, host/network unreachable → `connect_refused`;
+//! - connection refused (RST to the SYN), host/network unreachable → `connect_refused`;
+//! - reset while connect was returning (the server accepted and reset at once) →
+//!   `closed_before_greeting`;
 //!   accepted and then reset or closed before the server sent a byte →
 //!   `closed_before_greeting` (decided by the session);
 //! - no TCP answer within the connect deadline → `connect_timeout`;
@@ -253,6 +255,9 @@ pub async fn probe_smtp(
                     (ProbeStatus::Blocked, format!("blocked: {}", r.as_str()))
                 }
                 DialOutcome::Refused(e) => (ProbeStatus::ConnectRefused, e.to_string()),
+                // Accepted, then reset before connect returned: the session's
+                // "closed before any byte", reached a little earlier.
+                DialOutcome::Reset(e) => (ProbeStatus::ClosedBeforeGreeting, e.to_string()),
                 DialOutcome::Timeout => (ProbeStatus::ConnectTimeout, "connect timeout".into()),
                 DialOutcome::Error(e) => match e.kind() {
                     std::io::ErrorKind::HostUnreachable
@@ -578,6 +583,7 @@ pub async fn probe_legacy_hello(
                 DialOutcome::Blocked(_) => ProbeStatus::Blocked,
                 DialOutcome::Timeout => ProbeStatus::ConnectTimeout,
                 DialOutcome::Error(_) => ProbeStatus::IoError,
+                DialOutcome::Reset(_) => ProbeStatus::ClosedBeforeGreeting,
                 DialOutcome::Refused(_) | DialOutcome::Connected(_) => ProbeStatus::ConnectRefused,
             };
             return LegacyHello {

@@ -420,3 +420,113 @@ fn certificate_facts() {
     let info = parse_cert(c.der()).unwrap();
     assert_eq!(info.subject, r#"CN=a\,b\+c \"q\"\ "#);
 }
+
+/// The DER of an Authority Information Access extension (RFC 5280 §4.2.2.1) listing
+/// `(method OID content bytes, URI)` pairs.
+fn aia_extension(entries: &[(&[u8], &str)]) -> rcgen::CustomExtension {
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut v = vec![tag];
+        if body.len() < 128 {
+            v.push(body.len() as u8);
+        } else {
+            v.extend([0x82, (body.len() >> 8) as u8, body.len() as u8]);
+        }
+        v.extend(body);
+        v
+    }
+    let mut seq = Vec::new();
+    for (oid, uri) in entries {
+        let mut desc = tlv(0x06, oid);
+        desc.extend(tlv(0x86, uri.as_bytes())); // [6] IMPLICIT IA5String
+        seq.extend(tlv(0x30, &desc));
+    }
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], tlv(0x30, &seq))
+}
+
+/// id-ad-caIssuers 1.3.6.1.5.5.7.48.2 and id-ad-ocsp 1.3.6.1.5.5.7.48.1 (content octets).
+const CA_ISSUERS: &[u8] = &[0x2b, 6, 1, 5, 5, 7, 48, 2];
+const OCSP: &[u8] = &[0x2b, 6, 1, 5, 5, 7, 48, 1];
+
+#[test]
+fn aia_ca_issuers_urls_are_read_http_only_in_order_deduplicated_and_capped() {
+    let p = pki();
+    let mut params = leaf_params(&["mx.example.com"]);
+    params.custom_extensions.push(aia_extension(&[
+        (OCSP, "http://ocsp.example.net/"),
+        (CA_ISSUERS, "http://aia.example.net/inter.der"),
+        (CA_ISSUERS, "https://aia.example.net/inter.der"),
+        (CA_ISSUERS, "ldap://ldap.example.net/cn=inter"),
+        (CA_ISSUERS, "http://aia.example.net/inter.der"),
+        (CA_ISSUERS, "HTTP://second.example.net/i.crt"),
+        (CA_ISSUERS, "http://third.example.net/i.crt"),
+    ]));
+    let der = params
+        .signed_by(&KeyPair::generate().unwrap(), &p.inter.issuer)
+        .unwrap()
+        .der()
+        .clone();
+    assert_eq!(
+        mxscan_probe::cert::ca_issuers_urls(der.as_ref(), 2),
+        [
+            "http://aia.example.net/inter.der",
+            "HTTP://second.example.net/i.crt"
+        ]
+    );
+    assert_eq!(
+        mxscan_probe::cert::ca_issuers_urls(der.as_ref(), 8).len(),
+        3
+    );
+    let plain = leaf(&["mx.example.com"], &p.inter);
+    assert!(mxscan_probe::cert::ca_issuers_urls(plain.as_ref(), 8).is_empty());
+    assert!(mxscan_probe::cert::ca_issuers_urls(b"not a certificate", 8).is_empty());
+}
+
+#[test]
+fn an_issuer_fetched_through_aia_turns_untrusted_issuer_into_incomplete_chain() {
+    let p = pki();
+    let at = t(2024, 6, 1);
+    let leaf = leaf(&["mx.example.com"], &p.inter);
+    let inter_der = p.inter.issuer.der().clone();
+    // Without the pool, a leaf-only chain has no path.
+    assert_eq!(
+        p.root_only.judge(&[leaf.clone()], "mx.example.com", at),
+        CertStatus::UntrustedIssuer
+    );
+    // With the issuer fetched (DER body), it has one — through a certificate the server did
+    // not send.
+    let fetched = mxscan_probe::cert::certs_from_aia_body(inter_der.as_ref(), 4).unwrap();
+    assert_eq!(
+        p.root_only
+            .judge_with(&[leaf.clone()], &fetched, "mx.example.com", at),
+        CertStatus::IncompleteChain
+    );
+    let facts = p.root_only.facts_with(&[leaf.clone()], &fetched, at);
+    assert_eq!(
+        facts.status_for("mx.example.com"),
+        CertStatus::IncompleteChain
+    );
+    assert_eq!(
+        facts.status_for("other.example"),
+        CertStatus::IncompleteChain
+    );
+    // The verdict cache keeps the two apart.
+    assert_eq!(
+        p.root_only.judge(&[leaf.clone()], "mx.example.com", at),
+        CertStatus::UntrustedIssuer
+    );
+    // PEM bodies are read too; a rogue issuer does not help; garbage is no certificate.
+    let pem = p.inter.issuer.pem();
+    assert_eq!(
+        mxscan_probe::cert::certs_from_aia_body(pem.as_bytes(), 4).unwrap(),
+        fetched
+    );
+    let rogue = vec![p.rogue_inter.issuer.der().clone()];
+    assert_eq!(
+        p.root_only
+            .judge_with(&[leaf.clone()], &rogue, "mx.example.com", at),
+        CertStatus::UntrustedIssuer
+    );
+    assert!(mxscan_probe::cert::certs_from_aia_body(b"<html>404</html>", 4).is_none());
+    assert!(mxscan_probe::cert::certs_from_aia_body(&[0x30, 0x03, 1, 2, 3], 4).is_none());
+    assert!(mxscan_probe::cert::certs_from_aia_body(&[], 4).is_none());
+}
