@@ -279,7 +279,7 @@ type RowKey = (&'static str, &'static str, Option<&'static str>, bool, bool);
 /// check (whatever its other defect).
 fn name_fails(world: &World, row: &MxTruth) -> bool {
     let host = world.smtp_host(row.address.parse().unwrap());
-    match expected_probe(&host).2 {
+    match expected_probe(&host).cert {
         Some(spec) => {
             let names_only = CertSpec {
                 names: spec.names.clone(),
