@@ -23,7 +23,7 @@
 //! seed 2024 gives the figures in brackets): about 80% of listed domains receive mail (dns
 //! `ok` with at least one MX row) [80.4%], about 80% of those have STARTTLS on their MX
 //! rows [81%], well under half present a certificate valid for the MX name on all of them
-//! [43%], about 1% publish an MTA-STS record [0.94%] of which a quarter to a third cannot
+//! [42%], about 1% publish an MTA-STS record [0.94%] of which a quarter to a third cannot
 //! be used (record invalid, fetch error, invalid policy) [25%] — more would fail under
 //! enforce because their MX lack STARTTLS or valid certificates — TLS-RPT a bit less than
 //! MTA-STS [0.8%], DNS failures a few % (NXDOMAIN 4%, SERVFAIL 1.5%, timeout 0.5%) [6%].
