@@ -30,16 +30,19 @@ pub const DEDICATED_FIRST_OCTET: u8 = 8;
 
 /// How many second-octet values each class owns, in [`SmtpClass::ALL`] order (sum 244, so
 /// dedicated hosts use octets 8–251). Each value gives room for 65,536 hosts.
-const OCTETS_PER_CLASS: [u8; 22] = [
-    100, // starttls_valid
-    12,  // cert_expired
-    5,   // cert_not_yet_valid
-    12,  // cert_wrong_name
-    12,  // cert_self_signed
-    8,   // cert_unknown_issuer
-    5,   // cert_incomplete_chain
-    20,  // no_starttls
+const OCTETS_PER_CLASS: [u8; 28] = [
+    65, // starttls_valid
+    12, // cert_expired
+    5,  // cert_not_yet_valid
+    12, // cert_wrong_name
+    12, // cert_self_signed
+    8,  // cert_unknown_issuer
+    5,  // cert_incomplete_chain
+    20, // no_starttls
     5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, // the rarer classes
+    5, 5, 5, 5,  // tls10_only, tls11_only, static_rsa_only, cbc_only
+    10, // tls13_only
+    5,  // accept_close
 ];
 
 /// First octet and number of octets of a class.

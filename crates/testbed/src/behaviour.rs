@@ -49,6 +49,11 @@ pub enum SmtpScript {
     /// 0.0.0.0 every 127/8 address accepts, so the testbed cannot refuse a SYN per address;
     /// `connect_refused` is covered by the probe's own tests against a closed port.
     Reset,
+    /// Accept the TCP connection and close it at once (FIN) without sending a byte. The
+    /// scanner reports this as `closed_before_greeting` too (the orderly variant of
+    /// [`SmtpScript::Reset`]: an MTA that accepts and closes when it is over its
+    /// connection limit).
+    Close,
     /// Accept and never send a byte; hold the connection until the client leaves
     /// (or a server-side cap of a few minutes).
     Tarpit,
@@ -133,10 +138,69 @@ pub enum TlsBehaviour {
     /// A real TLS 1.2/1.3 handshake presenting `cert`; afterwards answer EHLO (without
     /// STARTTLS) and QUIT.
     Handshake(CertSpec),
+    /// The same with TLS 1.3 only (a client limited to TLS 1.2 fails).
+    Tls13Only(CertSpec),
+    /// An OpenSSL server configured as [`LegacyTls`] says (a version or suites modern
+    /// clients refuse), presenting `cert` (an RSA leaf where the suites need one); then EHLO
+    /// and QUIT like [`TlsBehaviour::Handshake`].
+    Legacy(CertSpec, LegacyTls),
     /// Send ~1 KiB of bytes that are not TLS records, then close.
     Garbage,
     /// Read the ClientHello, send a fatal `handshake_failure` alert, close.
     Alert,
+}
+
+/// The configuration of a legacy TLS server (served with OpenSSL, `@SECLEVEL=0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LegacyTls {
+    /// TLS 1.0 only, OpenSSL's default suites (with the ECDSA leaf: ECDHE-ECDSA CBC).
+    Tls10Only,
+    /// TLS 1.1 only, likewise.
+    Tls11Only,
+    /// TLS 1.2, static-RSA key exchange only ([`LegacyTls::STATIC_RSA_CIPHERS`]).
+    StaticRsaOnly,
+    /// TLS 1.2, ECDHE-RSA with CBC only ([`LegacyTls::CBC_CIPHERS`]).
+    CbcOnly,
+}
+
+impl LegacyTls {
+    /// OpenSSL cipher string of [`LegacyTls::StaticRsaOnly`].
+    pub const STATIC_RSA_CIPHERS: &'static str =
+        "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:AES256-SHA:@SECLEVEL=0";
+    /// OpenSSL cipher string of [`LegacyTls::CbcOnly`].
+    pub const CBC_CIPHERS: &'static str = "ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA:@SECLEVEL=0";
+
+    /// The one protocol version the server speaks, as its wire value (0x0301 TLS 1.0 …).
+    pub fn version(self) -> u16 {
+        match self {
+            LegacyTls::Tls10Only => 0x0301,
+            LegacyTls::Tls11Only => 0x0302,
+            LegacyTls::StaticRsaOnly | LegacyTls::CbcOnly => 0x0303,
+        }
+    }
+
+    /// The OpenSSL cipher string (TLS 1.2 and below).
+    pub fn ciphers(self) -> &'static str {
+        match self {
+            LegacyTls::Tls10Only | LegacyTls::Tls11Only => "DEFAULT:@SECLEVEL=0",
+            LegacyTls::StaticRsaOnly => Self::STATIC_RSA_CIPHERS,
+            LegacyTls::CbcOnly => Self::CBC_CIPHERS,
+        }
+    }
+
+    /// The suites need an RSA certificate (static RSA key exchange, ECDHE_RSA).
+    pub fn needs_rsa(self) -> bool {
+        matches!(self, LegacyTls::StaticRsaOnly | LegacyTls::CbcOnly)
+    }
+}
+
+/// The key type of a leaf certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// ECDSA P-256 (every host that rustls serves).
+    Ecdsa,
+    /// RSA 2048 (legacy hosts whose suites authenticate with RSA).
+    Rsa,
 }
 
 /// Which certificate chain a TLS server presents. All good chains are

@@ -6,7 +6,10 @@
 //! bounded cache: within one process an unchanged certificate is the same leaf at every
 //! epoch of the world, and a renewed one is a new leaf.
 //! All leaves share ONE key pair (generated at start): issuing a leaf costs one ECDSA P-256
-//! signature and no key generation, so a world of a million names stays cheap.
+//! signature and no key generation, so a world of a million names stays cheap. Legacy hosts
+//! whose suites authenticate with RSA (static RSA, ECDHE_RSA) get leaves for a second, RSA
+//! 2048 key, generated with OpenSSL on first use ([`KeyType::Rsa`]); everything else about
+//! those chains is the same.
 //!
 //! Chains presented per defect (what a TLS client receives, leaf first):
 //!
@@ -42,7 +45,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
 use time::{Duration as TimeDuration, OffsetDateTime};
 
-use crate::behaviour::{CertDefect, CertNames, CertSpec};
+use crate::behaviour::{CertDefect, CertNames, CertSpec, KeyType};
 use crate::error::TestbedError;
 
 /// Default bound of the leaf cache (entries); see [`Ca::with_cache_capacity`].
@@ -61,7 +64,14 @@ pub const ORGANISATION: &str = "mxscan testbed";
 
 /// The names a leaf certificate is issued for, what is wrong with it, and its renewal
 /// count (`Behaviours::cert_renewal`): the cache key.
-type LeafKey = (Vec<String>, CertDefect, u32);
+type LeafKey = (Vec<String>, CertDefect, u32, KeyType);
+
+/// The RSA leaf key, for rcgen (signing self-signed leaves), rustls and OpenSSL (PKCS#8).
+struct RsaLeaf {
+    key: KeyPair,
+    signer: Arc<dyn rustls::sign::SigningKey>,
+    pkcs8: Vec<u8>,
+}
 
 /// The testbed CA. Cheap to share (`Arc<Ca>`); all methods take `&self`.
 pub struct Ca {
@@ -73,6 +83,8 @@ pub struct Ca {
     leaf_key: KeyPair,
     /// The same key, loaded for rustls.
     leaf_signer: Arc<dyn rustls::sign::SigningKey>,
+    /// The RSA leaf key, made on first use.
+    rsa_leaf: std::sync::OnceLock<RsaLeaf>,
     provider: Arc<CryptoProvider>,
     cache: Mutex<LeafCache>,
     serial: AtomicU64,
@@ -133,6 +145,7 @@ impl Ca {
             rogue_intermediate,
             leaf_key,
             leaf_signer,
+            rsa_leaf: std::sync::OnceLock::new(),
             provider: Arc::new(rustls::crypto::ring::default_provider()),
             cache: Mutex::new(LeafCache::new(capacity.max(2))),
             serial: AtomicU64::new(1),
@@ -224,15 +237,70 @@ impl Ca {
         sni: Option<&str>,
         renewal: u32,
     ) -> Result<Arc<CertifiedKey>, TestbedError> {
-        let key: LeafKey = (Ca::resolve_names(&spec.names, sni), spec.defect, renewal);
+        self.chain_with_key(spec, sni, renewal, KeyType::Ecdsa)
+    }
+
+    /// [`Ca::chain_renewed`] for a leaf of key type `key_type`.
+    pub fn chain_with_key(
+        &self,
+        spec: &CertSpec,
+        sni: Option<&str>,
+        renewal: u32,
+        key_type: KeyType,
+    ) -> Result<Arc<CertifiedKey>, TestbedError> {
+        let key: LeafKey = (
+            Ca::resolve_names(&spec.names, sni),
+            spec.defect,
+            renewal,
+            key_type,
+        );
         if let Some(hit) = self.lock_cache().get(&key) {
             return Ok(hit);
         }
         // Sign outside the lock: concurrent misses for one key may both sign (harmless).
-        let chain = self.issue(&key.0, key.1)?;
-        let certified = Arc::new(CertifiedKey::new(chain, Arc::clone(&self.leaf_signer)));
+        let (leaf_key, signer) = match key_type {
+            KeyType::Ecdsa => (&self.leaf_key, Arc::clone(&self.leaf_signer)),
+            KeyType::Rsa => {
+                let rsa = self.rsa_leaf()?;
+                (&rsa.key, Arc::clone(&rsa.signer))
+            }
+        };
+        let chain = self.issue(&key.0, key.1, leaf_key)?;
+        let certified = Arc::new(CertifiedKey::new(chain, signer));
         self.lock_cache().insert(key, Arc::clone(&certified));
         Ok(certified)
+    }
+
+    /// The PKCS#8 DER of the private key of every leaf of `key_type` (for OpenSSL).
+    pub fn leaf_key_pkcs8(&self, key_type: KeyType) -> Result<Vec<u8>, TestbedError> {
+        Ok(match key_type {
+            KeyType::Ecdsa => self.leaf_key.serialize_der(),
+            KeyType::Rsa => self.rsa_leaf()?.pkcs8.clone(),
+        })
+    }
+
+    /// The RSA leaf key, generated with OpenSSL on first use (ring cannot make RSA keys).
+    fn rsa_leaf(&self) -> Result<&RsaLeaf, TestbedError> {
+        if let Some(k) = self.rsa_leaf.get() {
+            return Ok(k);
+        }
+        let tls = |e: openssl::error::ErrorStack| TestbedError::Tls(e.to_string());
+        let rsa = openssl::rsa::Rsa::generate(2048).map_err(tls)?;
+        let pkcs8 = openssl::pkey::PKey::from_rsa(rsa)
+            .map_err(tls)?
+            .private_key_to_pkcs8()
+            .map_err(tls)?;
+        let key = KeyPair::from_pkcs8_der_and_sign_algo(
+            &PrivatePkcs8KeyDer::from(pkcs8.clone()),
+            &rcgen::PKCS_RSA_SHA256,
+        )
+        .map_err(cert_err)?;
+        let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pkcs8.clone()));
+        let signer = rustls::crypto::ring::sign::any_supported_type(&der)
+            .map_err(|e| TestbedError::Tls(e.to_string()))?;
+        // Two first uses at once may both generate; one wins, the other is dropped.
+        let _ = self.rsa_leaf.set(RsaLeaf { key, signer, pkcs8 });
+        Ok(self.rsa_leaf.get().expect("just set"))
     }
 
     /// A rustls server configuration (TLS 1.2 and 1.3, no client auth, no resumption)
@@ -252,9 +320,25 @@ impl Ca {
         sni: Option<&str>,
         renewal: u32,
     ) -> Result<Arc<ServerConfig>, TestbedError> {
+        self.server_config_versions(
+            spec,
+            sni,
+            renewal,
+            &[&rustls::version::TLS13, &rustls::version::TLS12],
+        )
+    }
+
+    /// [`Ca::server_config_renewed`] speaking only `versions` (TLS 1.3-only hosts).
+    pub fn server_config_versions(
+        &self,
+        spec: &CertSpec,
+        sni: Option<&str>,
+        renewal: u32,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Result<Arc<ServerConfig>, TestbedError> {
         let certified = self.chain_renewed(spec, sni, renewal)?;
         let mut config = ServerConfig::builder_with_provider(self.provider())
-            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .with_protocol_versions(versions)
             .map_err(|e| TestbedError::Tls(e.to_string()))?
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(FixedCert(certified)));
@@ -273,6 +357,7 @@ impl Ca {
         &self,
         names: &[String],
         defect: CertDefect,
+        leaf_key: &KeyPair,
     ) -> Result<Vec<CertificateDer<'static>>, TestbedError> {
         let first = names
             .first()
@@ -294,27 +379,34 @@ impl Ca {
         params.not_after = not_after;
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        if leaf_key.algorithm() == &rcgen::PKCS_RSA_SHA256 {
+            // Static RSA key exchange encrypts the premaster secret to this key (RFC 5280
+            // §4.2.1.3).
+            params.key_usages.push(KeyUsagePurpose::KeyEncipherment);
+        }
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.serial_number = Some(self.next_serial(names, defect));
         params.use_authority_key_identifier_extension = defect != CertDefect::SelfSigned;
 
         let chain = match defect {
             CertDefect::None | CertDefect::Expired | CertDefect::NotYetValid => {
-                let leaf = self.sign_leaf(&params, &self.intermediate)?;
+                let leaf = self.sign_leaf(&params, leaf_key, &self.intermediate)?;
                 vec![leaf, self.intermediate.der().clone()]
             }
-            CertDefect::IncompleteChain => vec![self.sign_leaf(&params, &self.intermediate)?],
+            CertDefect::IncompleteChain => {
+                vec![self.sign_leaf(&params, leaf_key, &self.intermediate)?]
+            }
             CertDefect::SelfSigned => {
                 vec![
                     params
-                        .self_signed(&self.leaf_key)
+                        .self_signed(leaf_key)
                         .map_err(cert_err)?
                         .der()
                         .clone(),
                 ]
             }
             CertDefect::UnknownIssuer => {
-                let leaf = self.sign_leaf(&params, &self.rogue_intermediate)?;
+                let leaf = self.sign_leaf(&params, leaf_key, &self.rogue_intermediate)?;
                 vec![
                     leaf,
                     self.rogue_intermediate.der().clone(),
@@ -329,10 +421,11 @@ impl Ca {
     fn sign_leaf(
         &self,
         params: &CertificateParams,
+        leaf_key: &KeyPair,
         issuer: &Issuer<'_, KeyPair>,
     ) -> Result<CertificateDer<'static>, TestbedError> {
         Ok(params
-            .signed_by(&self.leaf_key, issuer)
+            .signed_by(leaf_key, issuer)
             .map_err(cert_err)?
             .der()
             .clone())

@@ -22,7 +22,7 @@
 //! | DNS | an outage starts (`servfail` / `timeout` at the apex) or ends; the MX **migrates** to another layout (dedicated ↔ big provider ↔ hoster; realistic targets favour the big providers); a broken layout (`mx_unresolved`, `mx_private`) is repaired; a domain gains or loses mail |
 //! | MTA-STS | adoption (the new setup drawn from the profile's MTA-STS weights, so about a third of new adopters are misconfigured, as today; a fresh `id`); `testing → enforce` (and back); a working setup **breaks** (one of the broken scenarios: policy host gone, certificate expired, 404, bad record …) and is **fixed**; the policy is **edited with a new id** (`max_age` changes and the `mx` lines are refreshed to the current MX) or **without a new id** (RFC 8461 §3.1 violated: senders keep the cached policy); the id is bumped without an edit; withdrawal (`mode: none` with a new id, RFC 8461 §8.3, or the record simply removed); after a migration the policy is refreshed (usually with a new id) or left **stale**, still naming the old MX (then `sts_mx_unmatched`, and `would_fail` under enforce) |
 //! | TLS-RPT | adoption (also together with MTA-STS), removal, breakage, repair |
-//! | hosts | a host without STARTTLS adopts it (some with a self-signed "snakeoil" certificate); a bad certificate is replaced by a valid one; a valid certificate lapses (expired) and is renewed; the hosters' shared hosts evolve the same way (one hoster's upgrade moves all its customers at once) |
+//! | hosts | a host without STARTTLS adopts it (some with a self-signed "snakeoil" certificate); a bad certificate is replaced by a valid one; a valid certificate lapses (expired) and is renewed; a legacy TLS host (`tls10_only`, `tls11_only`, `static_rsa_only`, `cbc_only`) is upgraded to a modern one (`starttls_valid`, at the certificate-repair rate); the hosters' shared hosts evolve the same way (one hoster's upgrade moves all its customers at once) |
 //! | certificates | every valid certificate is re-issued on a schedule (a new leaf: `leaf_changed`): ACME / Let's Encrypt style 90-day certificates renewed every 60 days (every 2 epochs) for 70% of hosts, commercial certificates (at most 398 days since CA/B Forum ballot SC22, 2020) every 12 epochs for the rest, big providers every 3 epochs |
 //!
 //! DANE: the world publishes no TLSA records yet; when it does, its adoption step belongs here.
@@ -644,6 +644,7 @@ pub fn host_step(class: SmtpClass, x: u64, rates: &Rates) -> SmtpClass {
             C::StarttlsValid
         }
         C::CertExpired if chance(sub(x, 4), rates.cert_renew) => C::StarttlsValid,
+        c if c.is_legacy_tls() && chance(sub(x, 6), rates.cert_fix) => C::StarttlsValid,
         C::StarttlsValid if chance(sub(x, 5), rates.cert_lapse) => C::CertExpired,
         c => c,
     }

@@ -3,7 +3,7 @@
 //!
 //! Module ownership (see ARCHITECTURE.md): `behaviour` is the contract between the world
 //! model (`scenario`, `profile`, `world`, `names`, `dns`, `truth`) and the servers
-//! (`ca`, `smtp_server`, `https_server`, `connlog`).
+//! (`ca`, `smtp_server`, `legacy_tls`, `https_server`, `connlog`).
 
 pub mod behaviour;
 pub mod error;
@@ -25,6 +25,7 @@ pub mod world;
 pub mod ca;
 pub mod connlog;
 pub mod https_server;
+pub mod legacy_tls;
 pub mod listener;
 pub mod running;
 pub mod smtp_server;

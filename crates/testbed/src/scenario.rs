@@ -59,6 +59,20 @@
 //! | `starttls_injection` | bytes after the STARTTLS `220`, then a good handshake | `ok` / true / `valid` |
 //! | `ehlo_oversized` | EHLO reply of more than 1 MiB | `protocol_error` / null / null |
 //! | `ehlo_drop` | closes after reading EHLO | `io_error` / null / null |
+//! | `tls10_only` | STARTTLS, then TLS 1.0 only (OpenSSL, ECDHE-ECDSA CBC), good chain | `tls_legacy` / true / `valid` |
+//! | `tls11_only` | STARTTLS, then TLS 1.1 only, likewise | `tls_legacy` / true / `valid` |
+//! | `static_rsa_only` | STARTTLS, TLS 1.2 with static-RSA suites only (RSA leaf), good chain | `tls_legacy` / true / `valid` |
+//! | `cbc_only` | STARTTLS, TLS 1.2 with ECDHE-RSA CBC suites only (RSA leaf), good chain | `tls_legacy` / true / `valid` |
+//! | `tls13_only` | STARTTLS, TLS 1.3 only (rustls), good chain | `ok` / true / `valid` |
+//! | `accept_close` | accepts and closes at once (FIN, no byte) | `closed_before_greeting` / null / null |
+//!
+//! The TLS columns of the probe (`tls_max_version`, `tls_failure`, `modern_tls_failure`,
+//! whether the scanner makes its one legacy hello) follow from the TLS behaviour
+//! ([`crate::truth::expected_probe`]): a completed rustls handshake is `TLSv1.3`;
+//! `tls_alert` is `tls_failed` / `no_shared_cipher` after a legacy hello that draws the
+//! alert again; `tls_garbage` is `tls_failed` / `not_tls` without one; the four legacy
+//! classes are `tls_legacy` with the version they speak and the modern failure
+//! `protocol_version` (TLS 1.0/1.1) or `no_shared_cipher` (static RSA, CBC).
 //!
 //! Shared hosts (big providers, hosters) use the same classes, with a certificate for the
 //! provider's own names whatever the SNI (`CertNames::Fixed`).
@@ -258,12 +272,26 @@ vocabulary! {
         EhloOversized => "ehlo_oversized",
         /// Closes after EHLO.
         EhloDrop => "ehlo_drop",
+        /// TLS 1.0 only (OpenSSL).
+        Tls10Only => "tls10_only",
+        /// TLS 1.1 only (OpenSSL).
+        Tls11Only => "tls11_only",
+        /// TLS 1.2 with static-RSA suites only (OpenSSL).
+        StaticRsaOnly => "static_rsa_only",
+        /// TLS 1.2 with ECDHE-RSA CBC suites only (OpenSSL).
+        CbcOnly => "cbc_only",
+        /// TLS 1.3 only (rustls).
+        Tls13Only => "tls13_only",
+        /// Accepts, then closes without a byte (FIN).
+        AcceptClose => "accept_close",
     }
 }
 
 impl SmtpClass {
     /// Classes an MTA-STS-enforcing sender could deliver to (TLS with a valid certificate,
-    /// given a name the certificate covers).
+    /// given a name the certificate covers). The legacy TLS classes count: an OpenSSL-based
+    /// sender completes their handshake, and RFC 8461 asks for TLS and a valid certificate,
+    /// not for a version (the scanner's `tls_legacy` is secure under MTA-STS too).
     pub fn is_secure(self) -> bool {
         matches!(
             self,
@@ -271,6 +299,18 @@ impl SmtpClass {
                 | SmtpClass::Multiline
                 | SmtpClass::GreetDelay
                 | SmtpClass::StarttlsInjection
+                | SmtpClass::Tls13Only
+        ) || self.is_legacy_tls()
+    }
+
+    /// Classes served by an OpenSSL server a modern client refuses (scanner: `tls_legacy`).
+    pub fn is_legacy_tls(self) -> bool {
+        matches!(
+            self,
+            SmtpClass::Tls10Only
+                | SmtpClass::Tls11Only
+                | SmtpClass::StaticRsaOnly
+                | SmtpClass::CbcOnly
         )
     }
 

@@ -7,6 +7,7 @@
 //! - Before each reply the server waits the host's `rtt`; before the greeting also its
 //!   `greet_delay` (postscreen-style, RFC 5321 §4.5.3.2.1 allows clients 5 minutes).
 //! - `Reset`: accept, then SO_LINGER 0 and close: the client reads ECONNRESET, no byte.
+//! - `Close`: accept, then close (FIN) without a byte: the client reads end of stream.
 //! - `Tarpit`: accept, read and discard, send nothing, until the client leaves (cap
 //!   [`ServerOptions::hold_cap`]).
 //! - `Greeting421`: `421 <ip> Service not available, closing transmission channel`, close
@@ -29,13 +30,17 @@
 //!     CA's chain for the SNI name (the server waits `rtt` after the ClientHello), after which EHLO (no STARTTLS, no padding) and QUIT are
 //!     answered and STARTTLS gets `503 5.5.1 TLS already active`; or `Garbage` (the
 //!     ClientHello is read, 1 KiB of non-TLS text is sent, close); or `Alert` (the ClientHello
-//!     is read, a fatal handshake_failure alert `15 03 03 00 02 02 28` is sent, close).
+//!     is read, a fatal handshake_failure alert `15 03 03 00 02 02 28` is sent, close);
+//!     `Tls13Only`: the rustls handshake with TLS 1.3 only; `Legacy`: an OpenSSL server
+//!     (TLS 1.0 / 1.1 only, or TLS 1.2 with static-RSA or CBC suites only, see
+//!     [`crate::legacy_tls`]) with the same chain, then EHLO and QUIT as after a rustls
+//!     handshake.
 //!   - STARTTLS `Unavailable454` / `NotImplemented502`: that reply, conversation goes on.
 //! - A line longer than [`ServerOptions::line_cap`] gets `500 5.5.2 Line too long` and a
 //!   close; no command within [`ServerOptions::idle_timeout`] gets `421 4.4.2 … timeout` and
 //!   a close.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,6 +56,7 @@ use crate::behaviour::{
 use crate::ca::Ca;
 use crate::connlog::{ConnLog, ServerKind};
 use crate::error::TestbedError;
+use crate::legacy_tls::{self, CertSource};
 use crate::listener::{
     ServerHandle, ServerOptions, close_gracefully, dialled_v4, discard_until_eof, reset, serve,
     write_after,
@@ -94,18 +100,11 @@ pub async fn start_smtp_with(
                 return;
             };
             let host = behaviours.smtp_host(ip);
-            handle(stream, ip, &host, behaviours.as_ref(), &ca, &options).await;
+            let certs = CertSource { ca, behaviours, ip };
+            handle(stream, &host, &certs, &options).await;
         }
     })
     .await
-}
-
-/// Where a host's certificate comes from: the CA, and the world's renewal count for the
-/// dialled address and the client's SNI.
-struct Certs<'a> {
-    ca: &'a Ca,
-    behaviours: &'a dyn Behaviours,
-    ip: Ipv4Addr,
 }
 
 /// Send a greeting after `delay`; false when the client is gone.
@@ -114,18 +113,13 @@ async fn greet(tcp: &mut TcpStream, delay: Duration, text: String) -> bool {
 }
 
 /// Play `host`'s script on one accepted connection.
-async fn handle(
-    mut tcp: TcpStream,
-    ip: Ipv4Addr,
-    host: &SmtpHost,
-    behaviours: &dyn Behaviours,
-    ca: &Ca,
-    opts: &ServerOptions,
-) {
+async fn handle(mut tcp: TcpStream, host: &SmtpHost, certs: &CertSource, opts: &ServerOptions) {
+    let ip = certs.ip;
     let rtt = host.rtt;
     let delay = host.greet_delay + rtt;
     match &host.script {
         SmtpScript::Reset => reset(tcp),
+        SmtpScript::Close => close_gracefully(tcp, opts.close_drain).await,
         SmtpScript::Tarpit => {
             let _ = tokio::time::timeout(opts.hold_cap, discard_until_eof(&mut tcp)).await;
         }
@@ -145,8 +139,7 @@ async fn handle(
         }
         SmtpScript::Conversation(conv) => {
             if greet(&mut tcp, delay, greeting(conv)).await {
-                let certs = Certs { ca, behaviours, ip };
-                conversation(tcp, rtt, conv, &certs, opts).await;
+                conversation(tcp, rtt, conv, certs, opts).await;
             }
         }
     }
@@ -186,7 +179,7 @@ async fn conversation(
     mut tcp: TcpStream,
     rtt: Duration,
     conv: &Conversation,
-    certs: &Certs<'_>,
+    certs: &CertSource,
     opts: &ServerOptions,
 ) {
     let mut lines = LineReader::new(opts.line_cap);
@@ -198,7 +191,27 @@ async fn conversation(
     // Whatever the client pipelined after STARTTLS is dropped with `lines` (RFC 3207 §4).
     drop(lines);
     match &conv.tls {
-        TlsBehaviour::Handshake(spec) => tls_session(tcp, rtt, conv, spec, certs, opts).await,
+        TlsBehaviour::Handshake(spec) => {
+            tls_session(tcp, rtt, conv, spec, false, certs, opts).await
+        }
+        TlsBehaviour::Tls13Only(spec) => tls_session(tcp, rtt, conv, spec, true, certs, opts).await,
+        TlsBehaviour::Legacy(spec, kind) => {
+            // The server's handshake flight takes a round trip (waited before, as OpenSSL
+            // answers the ClientHello inside `accept`).
+            if !rtt.is_zero() {
+                tokio::time::sleep(rtt).await;
+            }
+            let accepted = tokio::time::timeout(
+                opts.handshake_timeout,
+                legacy_tls::accept(tcp, *kind, spec, certs),
+            )
+            .await;
+            if let Ok(Ok(mut tls)) = accepted {
+                let mut lines = LineReader::new(opts.line_cap);
+                let end = command_loop(&mut tls, &mut lines, rtt, conv, true, opts).await;
+                finish(tls, end, opts).await;
+            }
+        }
         TlsBehaviour::Garbage => {
             if let Some(mut raw) = read_client_hello(tcp, opts).await
                 && raw.write_all(&garbage()).await.is_ok()
@@ -233,12 +246,14 @@ fn garbage() -> Vec<u8> {
 }
 
 /// TLS with the CA's chain for the client's SNI name, then EHLO/QUIT inside TLS.
+/// `tls13_only`: refuse TLS 1.2.
 async fn tls_session(
     tcp: TcpStream,
     rtt: Duration,
     conv: &Conversation,
     spec: &CertSpec,
-    certs: &Certs<'_>,
+    tls13_only: bool,
+    certs: &CertSource,
     opts: &ServerOptions,
 ) {
     let deadline = tokio::time::Instant::now() + opts.handshake_timeout;
@@ -248,9 +263,14 @@ async fn tls_session(
     };
     let sni = start.client_hello().server_name().map(str::to_owned);
     let renewal = certs.behaviours.cert_renewal(certs.ip, sni.as_deref());
+    let versions: &[&'static rustls::SupportedProtocolVersion] = if tls13_only {
+        &[&rustls::version::TLS13]
+    } else {
+        &[&rustls::version::TLS13, &rustls::version::TLS12]
+    };
     let config = match certs
         .ca
-        .server_config_renewed(spec, sni.as_deref(), renewal)
+        .server_config_versions(spec, sni.as_deref(), renewal, versions)
     {
         Ok(c) => c,
         Err(e) => {

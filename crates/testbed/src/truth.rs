@@ -17,6 +17,15 @@
 //!   (including hosts that inject bytes after STARTTLS or delay their greeting). A private
 //!   address is `blocked` (never contacted). An EHLO reply of ≥ 64 KiB is `protocol_error`
 //!   (the scanner's reply cap).
+//! * The TLS columns of the address's probes row, carried on each mx row (the probe is
+//!   per address, so every row of one address carries the same values): `tls_max_version`
+//!   is `TLSv1.3` after a completed rustls handshake (the scanner's client offers 1.3), the
+//!   version a legacy host speaks when it answers the legacy hello, null when no ServerHello
+//!   comes; `tls_failure` is set for `tls_failed` (`tls_alert`: `no_shared_cipher`, the
+//!   alert being handshake_failure; `tls_garbage`: `not_tls`), `modern_tls_failure` for
+//!   `tls_legacy` (`protocol_version` below TLS 1.2, `no_shared_cipher` for TLS 1.2 without
+//!   a modern suite); `legacy_hello`: the scanner makes its one extra connection, exactly
+//!   when the modern failure is `protocol_version`, `no_shared_cipher` or `alert`.
 //! * `mx.starttls`: null unless an EHLO 250 reply was received; then whether STARTTLS was
 //!   advertised (hosts answering 454/502 did advertise it). `mx.cert_status`: null unless
 //!   the handshake completed; then the verdict for the row's exchange name with precedence
@@ -48,7 +57,7 @@ use std::net::Ipv4Addr;
 
 use mxscan_model::{
     CertStatus, Coverage, Delivery, Deviation, DnsStatus, FetchError, Mode, MxOutcome,
-    PolicyStatus, ProbeStatus, RecordStatus, TxtStatus, mx_outcome,
+    PolicyStatus, ProbeStatus, RecordStatus, TlsFailure, TlsVersion, TxtStatus, mx_outcome,
 };
 use serde::Serialize;
 
@@ -99,6 +108,14 @@ pub struct MxTruth {
     pub starttls: Option<bool>,
     /// Certificate verdict for this exchange name (null without a completed handshake).
     pub cert_status: Option<CertStatus>,
+    /// probes.tls_max_version of the address (null when no ServerHello is expected).
+    pub tls_max_version: Option<TlsVersion>,
+    /// probes.tls_failure (only when `smtp_status` is `tls_failed`).
+    pub tls_failure: Option<TlsFailure>,
+    /// probes.modern_tls_failure (only when `smtp_status` is `tls_legacy`).
+    pub modern_tls_failure: Option<TlsFailure>,
+    /// The scanner makes its one legacy hello to this address (a second connection).
+    pub legacy_hello: bool,
     /// Covered by the domain's policy patterns (null unless sts_policy = ok).
     pub sts_match: Option<bool>,
     /// Dedicated address shared by two names of the list (see module docs).
@@ -171,34 +188,133 @@ pub fn name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// What a correct probe of `host` yields: `(smtp_status, starttls, certificate presented)`.
-pub fn expected_probe(host: &SmtpHost) -> (ProbeStatus, Option<bool>, Option<&CertSpec>) {
+/// What a correct probe of one host yields: the contract columns of its probes row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeTruth<'a> {
+    /// probes.status.
+    pub status: ProbeStatus,
+    /// STARTTLS advertised (null without an EHLO 250 reply).
+    pub starttls: Option<bool>,
+    /// The certificate presented in a handshake the scanner completes or reads
+    /// (`ok`, `tls_legacy`).
+    pub cert: Option<&'a CertSpec>,
+    /// probes.tls_max_version.
+    pub tls_max_version: Option<TlsVersion>,
+    /// probes.tls_failure.
+    pub tls_failure: Option<TlsFailure>,
+    /// probes.modern_tls_failure.
+    pub modern_tls_failure: Option<TlsFailure>,
+    /// One legacy hello (a second connection) follows the modern handshake.
+    pub legacy_hello: bool,
+}
+
+impl<'a> ProbeTruth<'a> {
+    /// A probe that ends before TLS.
+    fn plain(status: ProbeStatus, starttls: Option<bool>) -> ProbeTruth<'a> {
+        ProbeTruth {
+            status,
+            starttls,
+            cert: None,
+            tls_max_version: None,
+            tls_failure: None,
+            modern_tls_failure: None,
+            legacy_hello: false,
+        }
+    }
+
+    /// The same probe by a scanner run with `--no-legacy-hello`: what the modern handshake
+    /// alone shows (a legacy host is `tls_failed` with its modern failure).
+    pub fn without_legacy_hello(self) -> ProbeTruth<'a> {
+        if !self.legacy_hello {
+            return self;
+        }
+        ProbeTruth {
+            status: ProbeStatus::TlsFailed,
+            cert: None,
+            tls_max_version: None,
+            tls_failure: self.modern_tls_failure.or(self.tls_failure),
+            modern_tls_failure: None,
+            legacy_hello: false,
+            ..self
+        }
+    }
+}
+
+/// Whether the scanner follows a modern handshake that failed this way with a legacy hello
+/// (the failures that say "the server speaks TLS, but nothing a modern client accepts").
+fn legacy_hello_after(failure: TlsFailure) -> bool {
+    matches!(
+        failure,
+        TlsFailure::ProtocolVersion | TlsFailure::NoSharedCipher | TlsFailure::Alert
+    )
+}
+
+/// What a correct probe of `host` yields (module docs).
+pub fn expected_probe(host: &SmtpHost) -> ProbeTruth<'_> {
+    let plain = ProbeTruth::plain;
     match &host.script {
-        SmtpScript::Reset => (ProbeStatus::ClosedBeforeGreeting, None, None),
-        SmtpScript::Tarpit => (ProbeStatus::GreetingTimeout, None, None),
-        SmtpScript::Greeting421 => (ProbeStatus::Greeting421, None, None),
-        SmtpScript::Greeting554 => (ProbeStatus::GreetingRejected, None, None),
+        SmtpScript::Reset | SmtpScript::Close => plain(ProbeStatus::ClosedBeforeGreeting, None),
+        SmtpScript::Tarpit => plain(ProbeStatus::GreetingTimeout, None),
+        SmtpScript::Greeting421 => plain(ProbeStatus::Greeting421, None),
+        SmtpScript::Greeting554 => plain(ProbeStatus::GreetingRejected, None),
         SmtpScript::Conversation(c) => match c.ehlo {
-            EhloReply::Rejected => (ProbeStatus::EhloRejected, None, None),
-            EhloReply::Drop => (ProbeStatus::IoError, None, None),
+            EhloReply::Rejected => plain(ProbeStatus::EhloRejected, None),
+            EhloReply::Drop => plain(ProbeStatus::IoError, None),
             EhloReply::Ok { padding_bytes, .. } if padding_bytes >= REPLY_CAP_BYTES => {
-                (ProbeStatus::ProtocolError, None, None)
+                plain(ProbeStatus::ProtocolError, None)
             }
             EhloReply::Ok {
                 starttls: false, ..
-            } => (ProbeStatus::NoStarttls, Some(false), None),
+            } => plain(ProbeStatus::NoStarttls, Some(false)),
             EhloReply::Ok { starttls: true, .. } => match c.starttls {
                 StarttlsReply::Unavailable454 | StarttlsReply::NotImplemented502 => {
-                    (ProbeStatus::StarttlsRejected, Some(true), None)
+                    plain(ProbeStatus::StarttlsRejected, Some(true))
                 }
-                StarttlsReply::Ready => match &c.tls {
-                    TlsBehaviour::Garbage | TlsBehaviour::Alert => {
-                        (ProbeStatus::TlsFailed, Some(true), None)
-                    }
-                    TlsBehaviour::Handshake(spec) => (ProbeStatus::Ok, Some(true), Some(spec)),
-                },
+                StarttlsReply::Ready => expected_tls(&c.tls),
             },
         },
+    }
+}
+
+/// The probe of a host that accepted STARTTLS and then behaves as `tls` says.
+fn expected_tls(tls: &TlsBehaviour) -> ProbeTruth<'_> {
+    let started = ProbeTruth::plain(ProbeStatus::TlsFailed, Some(true));
+    match tls {
+        TlsBehaviour::Garbage => ProbeTruth {
+            tls_failure: Some(TlsFailure::NotTls),
+            ..started
+        },
+        // A fatal handshake_failure alert to every ClientHello, the legacy one included.
+        TlsBehaviour::Alert => ProbeTruth {
+            tls_failure: Some(TlsFailure::NoSharedCipher),
+            legacy_hello: legacy_hello_after(TlsFailure::NoSharedCipher),
+            ..started
+        },
+        // rustls on both sides: TLS 1.3.
+        TlsBehaviour::Handshake(spec) | TlsBehaviour::Tls13Only(spec) => ProbeTruth {
+            status: ProbeStatus::Ok,
+            cert: Some(spec),
+            tls_max_version: Some(TlsVersion::Tls13),
+            ..started
+        },
+        TlsBehaviour::Legacy(spec, kind) => {
+            // The modern client speaks TLS 1.2 and 1.3 with ECDHE + AEAD suites only: a
+            // server below 1.2 refuses the version, a TLS 1.2 server with only static-RSA
+            // or CBC suites finds no suite in common.
+            let modern = if kind.version() < 0x0303 {
+                TlsFailure::ProtocolVersion
+            } else {
+                TlsFailure::NoSharedCipher
+            };
+            ProbeTruth {
+                status: ProbeStatus::TlsLegacy,
+                cert: Some(spec),
+                tls_max_version: TlsVersion::from_wire(kind.version()),
+                modern_tls_failure: Some(modern),
+                legacy_hello: legacy_hello_after(modern),
+                ..started
+            }
+        }
     }
 }
 
@@ -326,8 +442,7 @@ impl World {
             return None;
         }
         let host = self.smtp_host(addr);
-        let (_, _, spec) = expected_probe(&host);
-        let spec = spec?;
+        let spec = expected_probe(&host).cert?;
         let names = crate::ca::Ca::resolve_names(&spec.names, Some(sni));
         Some(format!(
             "{}|{:?}|{}",
@@ -421,21 +536,23 @@ impl World {
             }
             for a in addrs {
                 let blocked = !addr::is_served(a);
-                let (smtp_status, starttls, cert_status) = if blocked {
-                    (ProbeStatus::Blocked, None, None)
-                } else {
-                    let host = self.smtp_host(a);
-                    let (status, starttls, cert) = expected_probe(&host);
-                    (status, starttls, cert.map(|c| cert_verdict(c, ex)))
+                let host = (!blocked).then(|| self.smtp_host(a));
+                let probe = match &host {
+                    None => ProbeTruth::plain(ProbeStatus::Blocked, None),
+                    Some(host) => expected_probe(host),
                 };
                 mx_rows.push(MxTruth {
                     exchange: ex.clone(),
                     preference: *pref,
                     address: a.to_string(),
                     blocked,
-                    smtp_status,
-                    starttls,
-                    cert_status,
+                    smtp_status: probe.status,
+                    starttls: probe.starttls,
+                    cert_status: probe.cert.map(|c| cert_verdict(c, ex)),
+                    tls_max_version: probe.tls_max_version,
+                    tls_failure: probe.tls_failure,
+                    modern_tls_failure: probe.modern_tls_failure,
+                    legacy_hello: probe.legacy_hello,
                     sts_match: None,
                     ambiguous: false,
                     scenario: if blocked {

@@ -34,8 +34,8 @@ use std::time::Duration;
 
 use crate::addr::{self, AddrKind};
 use crate::behaviour::{
-    Behaviours, CertDefect, CertNames, CertSpec, Conversation, EhloReply, HttpsSite, SmtpHost,
-    SmtpScript, StarttlsReply, TlsBehaviour,
+    Behaviours, CertDefect, CertNames, CertSpec, Conversation, EhloReply, HttpsSite, LegacyTls,
+    SmtpHost, SmtpScript, StarttlsReply, TlsBehaviour,
 };
 use crate::epoch::{self, DomainState};
 use crate::hash::{pick_weighted, stable_hash, stable_hash_u64};
@@ -847,11 +847,13 @@ impl World {
             names
         };
         let defect = class_defect(class);
-        let mut conv = Conversation::well_behaved(hostname, CertSpec { names, defect });
+        let spec = CertSpec { names, defect };
+        let mut conv = Conversation::well_behaved(hostname, spec.clone());
         let mut greet_delay = Duration::ZERO;
         let script = match class {
             SmtpClass::Tarpit => SmtpScript::Tarpit,
             SmtpClass::Reset => SmtpScript::Reset,
+            SmtpClass::AcceptClose => SmtpScript::Close,
             SmtpClass::Greeting421 => SmtpScript::Greeting421,
             SmtpClass::Greeting554 => SmtpScript::Greeting554,
             _ => {
@@ -867,6 +869,17 @@ impl World {
                     SmtpClass::Starttls502 => conv.starttls = StarttlsReply::NotImplemented502,
                     SmtpClass::TlsGarbage => conv.tls = TlsBehaviour::Garbage,
                     SmtpClass::TlsAlert => conv.tls = TlsBehaviour::Alert,
+                    SmtpClass::Tls13Only => conv.tls = TlsBehaviour::Tls13Only(spec),
+                    SmtpClass::Tls10Only => {
+                        conv.tls = TlsBehaviour::Legacy(spec, LegacyTls::Tls10Only)
+                    }
+                    SmtpClass::Tls11Only => {
+                        conv.tls = TlsBehaviour::Legacy(spec, LegacyTls::Tls11Only)
+                    }
+                    SmtpClass::StaticRsaOnly => {
+                        conv.tls = TlsBehaviour::Legacy(spec, LegacyTls::StaticRsaOnly)
+                    }
+                    SmtpClass::CbcOnly => conv.tls = TlsBehaviour::Legacy(spec, LegacyTls::CbcOnly),
                     SmtpClass::EhloRejected => conv.ehlo = EhloReply::Rejected,
                     SmtpClass::EhloDrop => conv.ehlo = EhloReply::Drop,
                     SmtpClass::EhloOversized => {
@@ -1093,6 +1106,7 @@ mod tests {
             assert_eq!(host, w.smtp_host(a));
             match (class, &host.script) {
                 (SmtpClass::Reset, SmtpScript::Reset)
+                | (SmtpClass::AcceptClose, SmtpScript::Close)
                 | (SmtpClass::Tarpit, SmtpScript::Tarpit)
                 | (SmtpClass::Greeting421, SmtpScript::Greeting421)
                 | (SmtpClass::Greeting554, SmtpScript::Greeting554)

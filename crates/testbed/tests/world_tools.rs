@@ -20,7 +20,7 @@
 //! | openssl observed | truth |
 //! |---|---|
 //! | still waiting after 5 s (killed; only the `tarpit` host never speaks) | `greeting_timeout` |
-//! | nothing received, connection reset / broken pipe | `closed_before_greeting` |
+//! | nothing received (connection reset, broken pipe, or end of stream: `reset` and `accept_close`) | `closed_before_greeting` |
 //! | greeting `421` | `greeting_421` |
 //! | greeting `5xx` | `greeting_rejected` |
 //! | no reply to EHLO (end of stream) | `io_error` |
@@ -29,8 +29,14 @@
 //! | EHLO `250` without STARTTLS (openssl: "Didn't find STARTTLS") | `no_starttls`, starttls false |
 //! | STARTTLS reply not `220` | `starttls_rejected`, starttls true |
 //! | `220`, then the handshake fails without a verify error | `tls_failed` |
+//! | handshake below TLS 1.2, or TLS 1.2 without an ECDHE AEAD suite (`New, TLSv1, Cipher is …`) | `tls_legacy` (a modern client refuses it; openssl runs with `-cipher DEFAULT:@SECLEVEL=0 -min_protocol TLSv1`, so it speaks what an OpenSSL-based sender speaks) |
 //! | handshake, `Verify return code: 0 (ok)` | `ok` / `valid` |
 //! | handshake, `verify error:num=N` | `ok` / 10 `expired`, 9 `not_yet_valid`, 18 `self_signed`, 19 `untrusted_issuer` (the rogue chain ends in a self-signed root: "self-signed certificate in certificate chain"), 20 `incomplete_chain`, 62 `name_mismatch` |
+//!
+//! A second test, `legacy_versions_are_spoken_by_exactly_the_legacy_hosts`, runs
+//! `openssl s_client -starttls smtp -tls1 -cipher 'DEFAULT:@SECLEVEL=0'` (and `-tls1_1`)
+//! against up to three addresses of every class and requires a completed handshake with
+//! exactly the `tls10_only` (`tls11_only`) hosts.
 //!
 //! Trust: `-CAfile` is the testbed *root only*. openssl has no pool of known intermediates
 //! and treats every certificate of `-CAfile` as a trust anchor, so with the root +
@@ -188,9 +194,10 @@ fn openssl_verdict(out: Option<&Output>) -> Verdict {
     let all = output_text(out);
     let received = received_bytes(&stdout);
     if received.is_empty() {
+        // A reset shows as `errno=…`; an orderly close (FIN) as reads of 0 bytes.
         assert!(
-            all.contains("errno="),
-            "nothing received, yet no socket error: {all}"
+            all.contains("errno=") || stdout.contains("bytes => 0)"),
+            "nothing received, yet no socket error and no end of stream: {all}"
         );
         return v("closed_before_greeting", None, None);
     }
@@ -239,9 +246,36 @@ fn openssl_verdict(out: Option<&Output>) -> Verdict {
         return v("ok", Some(true), Some(cert));
     }
     if out.status.success() && all.contains("Verify return code: 0 (ok)") {
-        v("ok", Some(true), Some("valid"))
+        match negotiated(&all) {
+            Some((version, cipher)) if is_legacy(&version, &cipher) => {
+                v("tls_legacy", Some(true), Some("valid"))
+            }
+            _ => v("ok", Some(true), Some("valid")),
+        }
     } else {
         v("tls_failed", Some(true), None)
+    }
+}
+
+/// The version and cipher of a completed handshake (`New, TLSv1.2, Cipher is ECDHE-…`);
+/// None when none completed (`New, (NONE), Cipher is (NONE)`).
+fn negotiated(all: &str) -> Option<(String, String)> {
+    let line = all.lines().find(|l| l.starts_with("New, "))?;
+    let rest = line.strip_prefix("New, ")?;
+    let (version, cipher) = rest.split_once(", Cipher is ")?;
+    (version != "(NONE)").then(|| (version.to_owned(), cipher.trim().to_owned()))
+}
+
+/// What a modern client (TLS 1.2 and 1.3, ECDHE with AEAD suites only, as the scanner's
+/// rustls) refuses: a version below 1.2, or TLS 1.2 with another suite (OpenSSL names).
+fn is_legacy(version: &str, cipher: &str) -> bool {
+    match version {
+        "TLSv1.3" => false,
+        "TLSv1.2" => {
+            !(cipher.starts_with("ECDHE-")
+                && (cipher.contains("GCM") || cipher.contains("CHACHA20")))
+        }
+        _ => true,
     }
 }
 
@@ -255,6 +289,10 @@ fn verify_errors(all: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// s_client options that let openssl speak what an OpenSSL-based sender speaks (Debian's
+/// defaults are TLS 1.2 and `SECLEVEL=2`).
+const LEGACY_CAPABLE: &[&str] = &["-cipher", "DEFAULT:@SECLEVEL=0", "-min_protocol", "TLSv1"];
 
 async fn s_client(port: u16, row: &MxTruth, ca_file: &Path, extra: &[&str]) -> Option<Output> {
     run_tool(
@@ -279,7 +317,7 @@ type RowKey = (&'static str, &'static str, Option<&'static str>, bool, bool);
 /// check (whatever its other defect).
 fn name_fails(world: &World, row: &MxTruth) -> bool {
     let host = world.smtp_host(row.address.parse().unwrap());
-    match expected_probe(&host).2 {
+    match expected_probe(&host).cert {
         Some(spec) => {
             let names_only = CertSpec {
                 names: spec.names.clone(),
@@ -347,7 +385,7 @@ async fn openssl_sees_every_smtp_class_as_the_truth_says() {
             *key,
             domain.clone(),
             tokio::spawn(async move {
-                let out = s_client(port, &row, &root, &[]).await;
+                let out = s_client(port, &row, &root, LEGACY_CAPABLE).await;
                 (row, out)
             }),
         ));
@@ -462,6 +500,79 @@ fn pem_blocks(s: &str) -> Vec<String> {
         rest = &rest[b + e + END.len()..];
     }
     blocks
+}
+
+/// `openssl s_client -starttls smtp -tls1 -cipher 'DEFAULT:@SECLEVEL=0'` completes a
+/// handshake with exactly the `tls10_only` hosts, `-tls1_1` with exactly the `tls11_only`
+/// hosts (up to three addresses of every class of the list; SNI sent, no verification).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_versions_are_spoken_by_exactly_the_legacy_hosts() {
+    if !tool_available("openssl") {
+        return;
+    }
+    let bed = start().await;
+    let mut by_class: BTreeMap<&str, Vec<MxTruth>> = BTreeMap::new();
+    let mut seen_addr = BTreeSet::new();
+    for t in truths(&bed) {
+        for row in t.mx {
+            let Some(class) = row.scenario else { continue };
+            let rows = by_class.entry(class).or_default();
+            if rows.len() < 3 && seen_addr.insert(row.address.clone()) {
+                rows.push(row);
+            }
+        }
+    }
+    assert_eq!(
+        by_class.len(),
+        SmtpClass::ALL.len(),
+        "every class is in the list"
+    );
+    let port = bed.smtp_port();
+    // At most 8 openssl processes at once (2 cores).
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
+    let mut runs = Vec::new();
+    for (flag, class) in [("-tls1", "tls10_only"), ("-tls1_1", "tls11_only")] {
+        for (c, rows) in &by_class {
+            for row in rows {
+                let (row, slots, c) = (row.clone(), std::sync::Arc::clone(&slots), *c);
+                runs.push(tokio::spawn(async move {
+                    let _slot = slots.acquire().await.unwrap();
+                    let out = run_tool(
+                        Command::new("openssl")
+                            .args(["s_client", "-starttls", "smtp", "-connect"])
+                            .arg(format!("{}:{port}", row.address))
+                            .args(["-servername", &row.exchange, flag])
+                            .args(["-cipher", "DEFAULT:@SECLEVEL=0"]),
+                        OPENSSL_WAIT,
+                    )
+                    .await;
+                    let done = out.as_ref().and_then(|o| negotiated(&output_text(o)));
+                    (flag, class, c, row.address, done)
+                }));
+            }
+        }
+    }
+    let mut failures = Vec::new();
+    let mut completed: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in runs {
+        let (flag, class, c, address, done) = r.await.unwrap();
+        if done.is_some() {
+            *completed.entry(flag).or_default() += 1;
+        }
+        if done.is_some() != (c == class) {
+            failures.push(format!("{flag} {address} [{c}]: handshake {done:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        completed.get("-tls1").is_some_and(|&n| n > 0),
+        "{completed:?}"
+    );
+    assert!(
+        completed.get("-tls1_1").is_some_and(|&n| n > 0),
+        "{completed:?}"
+    );
+    eprintln!("handshakes completed: {completed:?}");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -89,6 +89,17 @@ const CERT: &[&str] = &[
     "other",
 ];
 
+/// Expected columns of one SMTP class (see `scenarios_produce_their_documented_columns`).
+type SmtpRow = (
+    &'static str,
+    Option<bool>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    bool,
+);
+
 fn check_vocabulary(t: &DomainTruth) {
     assert!(DNS_STATUS.contains(&t.dns_status.as_str()), "{t:?}");
     assert!(
@@ -118,8 +129,31 @@ fn check_vocabulary(t: &DomainTruth) {
         );
         assert_eq!(row.blocked, row.smtp_status == "blocked");
         if row.cert_status.is_some() {
-            assert_eq!(row.smtp_status, "ok");
+            assert!(matches!(row.smtp_status.as_str(), "ok" | "tls_legacy"));
         }
+        // The TLS columns of the probe (truth module docs).
+        assert_eq!(
+            row.tls_failure.is_some(),
+            row.smtp_status == "tls_failed",
+            "{row:?}"
+        );
+        assert_eq!(
+            row.modern_tls_failure.is_some(),
+            row.smtp_status == "tls_legacy",
+            "{row:?}"
+        );
+        if matches!(row.smtp_status.as_str(), "ok" | "tls_legacy") {
+            assert!(row.tls_max_version.is_some(), "{row:?}");
+        }
+        let modern = row.modern_tls_failure.or(row.tls_failure);
+        assert_eq!(
+            row.legacy_hello,
+            modern.is_some_and(|f| matches!(
+                f.as_str(),
+                "protocol_version" | "no_shared_cipher" | "alert"
+            )),
+            "{row:?}"
+        );
         assert_eq!(row.sts_match.is_some(), t.sts_policy == "ok");
     }
     // Invariants of the conventions.
@@ -205,39 +239,289 @@ fn scenarios_produce_their_documented_columns() {
     ]
     .into_iter()
     .collect();
-    // smtp class -> (smtp_status, starttls, cert_status for a dedicated host)
-    let smtp_expect: HashMap<&str, (&str, Option<bool>, Option<&str>)> = [
-        ("starttls_valid", ("ok", Some(true), Some("valid"))),
-        ("cert_expired", ("ok", Some(true), Some("expired"))),
+    // smtp class -> (smtp_status, starttls, cert_status for a dedicated host,
+    //                tls_max_version, tls_failure, modern_tls_failure, legacy hello)
+    let smtp_expect: HashMap<&str, SmtpRow> = [
+        (
+            "starttls_valid",
+            (
+                "ok",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "cert_expired",
+            (
+                "ok",
+                Some(true),
+                Some("expired"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
         (
             "cert_not_yet_valid",
-            ("ok", Some(true), Some("not_yet_valid")),
+            (
+                "ok",
+                Some(true),
+                Some("not_yet_valid"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
         ),
-        ("cert_wrong_name", ("ok", Some(true), Some("name_mismatch"))),
-        ("cert_self_signed", ("ok", Some(true), Some("self_signed"))),
+        (
+            "cert_wrong_name",
+            (
+                "ok",
+                Some(true),
+                Some("name_mismatch"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "cert_self_signed",
+            (
+                "ok",
+                Some(true),
+                Some("self_signed"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
         (
             "cert_unknown_issuer",
-            ("ok", Some(true), Some("untrusted_issuer")),
+            (
+                "ok",
+                Some(true),
+                Some("untrusted_issuer"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
         ),
         (
             "cert_incomplete_chain",
-            ("ok", Some(true), Some("incomplete_chain")),
+            (
+                "ok",
+                Some(true),
+                Some("incomplete_chain"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
         ),
-        ("no_starttls", ("no_starttls", Some(false), None)),
-        ("starttls_454", ("starttls_rejected", Some(true), None)),
-        ("starttls_502", ("starttls_rejected", Some(true), None)),
-        ("tls_garbage", ("tls_failed", Some(true), None)),
-        ("tls_alert", ("tls_failed", Some(true), None)),
-        ("greeting_421", ("greeting_421", None, None)),
-        ("greeting_554", ("greeting_rejected", None, None)),
-        ("ehlo_rejected", ("ehlo_rejected", None, None)),
-        ("multiline", ("ok", Some(true), Some("valid"))),
-        ("greet_delay", ("ok", Some(true), Some("valid"))),
-        ("tarpit", ("greeting_timeout", None, None)),
-        ("reset", ("closed_before_greeting", None, None)),
-        ("starttls_injection", ("ok", Some(true), Some("valid"))),
-        ("ehlo_oversized", ("protocol_error", None, None)),
-        ("ehlo_drop", ("io_error", None, None)),
+        (
+            "no_starttls",
+            ("no_starttls", Some(false), None, None, None, None, false),
+        ),
+        (
+            "starttls_454",
+            (
+                "starttls_rejected",
+                Some(true),
+                None,
+                None,
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "starttls_502",
+            (
+                "starttls_rejected",
+                Some(true),
+                None,
+                None,
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "tls_garbage",
+            (
+                "tls_failed",
+                Some(true),
+                None,
+                None,
+                Some("not_tls"),
+                None,
+                false,
+            ),
+        ),
+        (
+            "tls_alert",
+            (
+                "tls_failed",
+                Some(true),
+                None,
+                None,
+                Some("no_shared_cipher"),
+                None,
+                true,
+            ),
+        ),
+        (
+            "greeting_421",
+            ("greeting_421", None, None, None, None, None, false),
+        ),
+        (
+            "greeting_554",
+            ("greeting_rejected", None, None, None, None, None, false),
+        ),
+        (
+            "ehlo_rejected",
+            ("ehlo_rejected", None, None, None, None, None, false),
+        ),
+        (
+            "multiline",
+            (
+                "ok",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "greet_delay",
+            (
+                "ok",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "tarpit",
+            ("greeting_timeout", None, None, None, None, None, false),
+        ),
+        (
+            "reset",
+            (
+                "closed_before_greeting",
+                None,
+                None,
+                None,
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "starttls_injection",
+            (
+                "ok",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "ehlo_oversized",
+            ("protocol_error", None, None, None, None, None, false),
+        ),
+        (
+            "ehlo_drop",
+            ("io_error", None, None, None, None, None, false),
+        ),
+        (
+            "tls10_only",
+            (
+                "tls_legacy",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.0"),
+                None,
+                Some("protocol_version"),
+                true,
+            ),
+        ),
+        (
+            "tls11_only",
+            (
+                "tls_legacy",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.1"),
+                None,
+                Some("protocol_version"),
+                true,
+            ),
+        ),
+        (
+            "static_rsa_only",
+            (
+                "tls_legacy",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.2"),
+                None,
+                Some("no_shared_cipher"),
+                true,
+            ),
+        ),
+        (
+            "cbc_only",
+            (
+                "tls_legacy",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.2"),
+                None,
+                Some("no_shared_cipher"),
+                true,
+            ),
+        ),
+        (
+            "tls13_only",
+            (
+                "ok",
+                Some(true),
+                Some("valid"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "accept_close",
+            (
+                "closed_before_greeting",
+                None,
+                None,
+                None,
+                None,
+                None,
+                false,
+            ),
+        ),
     ]
     .into_iter()
     .collect();
@@ -295,10 +579,20 @@ fn scenarios_produce_their_documented_columns() {
         assert_eq!(t.tlsrpt_record, tlsrpt_expect[t.scenario.tlsrpt], "{t:?}");
         for row in &t.mx {
             let Some(class) = row.scenario else { continue };
-            let (status, starttls, cert) = smtp_expect[class];
+            let (status, starttls, cert, version, failure, modern, legacy) = smtp_expect[class];
             assert_eq!(
                 (row.smtp_status.as_str(), row.starttls),
                 (status, starttls),
+                "{row:?}"
+            );
+            assert_eq!(
+                (
+                    row.tls_max_version.map(|v| v.as_str()),
+                    row.tls_failure.map(|f| f.as_str()),
+                    row.modern_tls_failure.map(|f| f.as_str()),
+                    row.legacy_hello
+                ),
+                (version, failure, modern, legacy),
                 "{row:?}"
             );
             let shared = matches!(

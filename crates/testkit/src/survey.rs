@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use mxscan_store::rows::{DomainRow, MxRow};
+use mxscan_store::rows::{DomainRow, MxRow, ProbeRow};
 use mxscan_testbed::Testbed;
 
 use crate::tools::run_ok;
@@ -218,15 +218,25 @@ impl Disagreements {
 }
 
 /// Compare every domain row and every mx row of the survey with the truth, on every
-/// contract column the truth states.
+/// contract column the truth states. The probe's TLS columns (`tls_max_version`,
+/// `tls_failure`, `modern_tls_failure`, and whether a legacy hello was made: `legacy_ms`
+/// set) live in the probes table, one row per address: each mx row is joined to the probes
+/// row of its address and compared with the truth of that row.
 pub fn compare(survey: &Path, truth: &[DomainTruth]) -> Disagreements {
     let domains = mxscan_store::reader::read_domains(survey).expect("domains readable");
     let mx = mxscan_store::reader::read_mx(survey).expect("mx readable");
+    let probes = mxscan_store::reader::read_probes(survey).expect("probes readable");
+    let mut probe_by_addr: HashMap<&str, &ProbeRow> = HashMap::new();
     let mut by_domain: HashMap<&str, &DomainRow> = HashMap::new();
     let mut out = Disagreements::default();
     for d in &domains {
         if by_domain.insert(d.domain.as_str(), d).is_some() {
             out.note("duplicate_domain_row", d.domain.clone());
+        }
+    }
+    for p in &probes {
+        if probe_by_addr.insert(p.address.as_str(), p).is_some() {
+            out.note("duplicate_probe_row", p.address.clone());
         }
     }
     let mut mx_by_domain: HashMap<&str, Vec<&MxRow>> = HashMap::new();
@@ -347,6 +357,32 @@ pub fn compare(survey: &Path, truth: &[DomainTruth]) -> Disagreements {
                 mcol!(cert_status, w.cert_status, g.cert_status);
             }
             mcol!(sts_match, w.sts_match, g.sts_match);
+            // The probes row of the address (none for a blocked address).
+            match probe_by_addr.get(w.address.as_str()) {
+                None if w.blocked => {}
+                None => out.note(
+                    "probe_row_missing",
+                    mctx("probe", "a probes row".into(), "none".into()),
+                ),
+                Some(_) if w.blocked => out.note(
+                    "probe_row_for_blocked",
+                    mctx("probe", "none".into(), "a probes row".into()),
+                ),
+                Some(p) => {
+                    mcol!(
+                        tls_max_version,
+                        w.tls_max_version.map(|v| v.as_str().to_string()),
+                        p.tls_max_version.clone()
+                    );
+                    mcol!(tls_failure, w.tls_failure, p.tls_failure);
+                    mcol!(
+                        modern_tls_failure,
+                        w.modern_tls_failure,
+                        p.modern_tls_failure
+                    );
+                    mcol!(legacy_hello, w.legacy_hello, p.legacy_ms.is_some());
+                }
+            }
         }
     }
     out
