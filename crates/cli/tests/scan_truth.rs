@@ -17,12 +17,9 @@ fn scan_and_compare(seed: u64, profile: Profile, count: u64) {
     diff.assert_none();
 }
 
-/// KNOWN SCANNER BUG (found on branch legacy-testbed, left for the scanner side): some
-/// `reset` hosts (accept, then RST) come out `connect_refused` instead of the truth's
-/// `closed_before_greeting` — when the RST lands before the scanner's connect completes,
-/// the connect reports ECONNRESET, and `probe::dialer` files ConnectionReset with
-/// ConnectionRefused. A refused SYN gives ECONNREFUSED; ECONNRESET means the handshake
-/// completed. This test keeps expecting the truth.
+/// `reset` hosts (accept, then RST) are `closed_before_greeting` even when the RST lands
+/// before the scanner's connect returns (ECONNRESET from connect: the handshake completed;
+/// a refused SYN is ECONNREFUSED) — a race this world hits on a few hosts per run.
 #[test]
 fn stress_world_seed_7_matches_the_truth() {
     mxscan_testkit::require_sandbox!();

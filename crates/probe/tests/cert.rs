@@ -486,10 +486,11 @@ fn an_issuer_fetched_through_aia_turns_untrusted_issuer_into_incomplete_chain() 
     let p = pki();
     let at = t(2024, 6, 1);
     let leaf = leaf(&["mx.example.com"], &p.inter);
+    let chain = std::slice::from_ref(&leaf);
     let inter_der = p.inter.issuer.der().clone();
     // Without the pool, a leaf-only chain has no path.
     assert_eq!(
-        p.root_only.judge(&[leaf.clone()], "mx.example.com", at),
+        p.root_only.judge(chain, "mx.example.com", at),
         CertStatus::UntrustedIssuer
     );
     // With the issuer fetched (DER body), it has one — through a certificate the server did
@@ -497,10 +498,10 @@ fn an_issuer_fetched_through_aia_turns_untrusted_issuer_into_incomplete_chain() 
     let fetched = mxscan_probe::cert::certs_from_aia_body(inter_der.as_ref(), 4).unwrap();
     assert_eq!(
         p.root_only
-            .judge_with(&[leaf.clone()], &fetched, "mx.example.com", at),
+            .judge_with(chain, &fetched, "mx.example.com", at),
         CertStatus::IncompleteChain
     );
-    let facts = p.root_only.facts_with(&[leaf.clone()], &fetched, at);
+    let facts = p.root_only.facts_with(chain, &fetched, at);
     assert_eq!(
         facts.status_for("mx.example.com"),
         CertStatus::IncompleteChain
@@ -511,7 +512,7 @@ fn an_issuer_fetched_through_aia_turns_untrusted_issuer_into_incomplete_chain() 
     );
     // The verdict cache keeps the two apart.
     assert_eq!(
-        p.root_only.judge(&[leaf.clone()], "mx.example.com", at),
+        p.root_only.judge(chain, "mx.example.com", at),
         CertStatus::UntrustedIssuer
     );
     // PEM bodies are read too; a rogue issuer does not help; garbage is no certificate.
@@ -522,8 +523,7 @@ fn an_issuer_fetched_through_aia_turns_untrusted_issuer_into_incomplete_chain() 
     );
     let rogue = vec![p.rogue_inter.issuer.der().clone()];
     assert_eq!(
-        p.root_only
-            .judge_with(&[leaf.clone()], &rogue, "mx.example.com", at),
+        p.root_only.judge_with(chain, &rogue, "mx.example.com", at),
         CertStatus::UntrustedIssuer
     );
     assert!(mxscan_probe::cert::certs_from_aia_body(b"<html>404</html>", 4).is_none());
