@@ -62,6 +62,7 @@ dicts_for() {
     policy_body) echo policy ;;
     policy_response) echo "policy http domains" ;;
     http_response) echo http ;;
+    aia) echo http ;;
     sts_txt|tlsrpt_txt) echo txt ;;
     mx_pattern|cert_names|ingest_line) echo domains ;;
     ingest_stream) echo domains ;;

@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aia;
 pub mod cert;
 pub mod config;
 pub mod dane;
@@ -34,7 +35,11 @@ pub mod api {
     };
     pub use mxscan_model::policy_response::{Progress, ResponseReader};
     pub use mxscan_pki::dane::{dane_match, matches_cert, record_for};
-    pub use mxscan_pki::{CertInfo, CertStatus, TrustStore, matches_name, parse_cert, sha256_hex};
+    pub use mxscan_pki::{
+        CertInfo, CertStatus, TrustStore, ca_issuers_urls, certs_from_aia_body, matches_name,
+        parse_cert, sha256_hex,
+    };
+    pub use mxscan_probe::aia::HttpUrl;
     pub use mxscan_policy::{
         Deviation, LineEnding, MAX_AGE_LIMIT, MAX_NAME_LEN, Mode, MxOutcome, PatternCheck,
         PolicyReport, RecordStatus, StsRecord, TlsRptDeviation, TlsRptRecord, check_pattern,

@@ -23,6 +23,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("toml_config", mxscan_fuzz::config::toml_config),
     ("tlsa", mxscan_fuzz::dane::tlsa),
     ("tls_flight", mxscan_fuzz::tls::tls_flight),
+    ("aia", mxscan_fuzz::aia::aia),
 ];
 
 #[test]
