@@ -215,7 +215,8 @@ async fn every_domain_gets_one_row_and_every_address_one_probe() {
     assert!(rows.mx.iter().all(|m| want.contains(m.domain.as_str())));
     assert!(rows.domains.iter().all(|d| d.survey_id == report.survey_id));
 
-    // One probe row per address, one SMTP connection per probed address.
+    // One probe row per address, one SMTP connection per probed address (two when the
+    // probe made its legacy hello).
     let probed: Vec<IpAddr> = rows
         .probes
         .iter()
@@ -224,8 +225,14 @@ async fn every_domain_gets_one_row_and_every_address_one_probe() {
     let unique: HashSet<IpAddr> = probed.iter().copied().collect();
     assert_eq!(probed.len(), unique.len(), "one probe row per address");
     let conns = bed.smtp_connections();
-    for addr in &unique {
-        assert_eq!(conns.get(addr), Some(&1), "{addr}: one SMTP connection");
+    for p in &rows.probes {
+        let addr: IpAddr = p.address.parse().unwrap();
+        let want = 1 + usize::from(p.legacy_ms.is_some());
+        assert_eq!(
+            conns.get(&addr),
+            Some(&want),
+            "{addr}: {want} SMTP connection(s)"
+        );
     }
     assert_eq!(
         conns.len(),

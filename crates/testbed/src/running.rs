@@ -84,6 +84,16 @@ impl Testbed {
     pub async fn start(config: TestbedConfig) -> Result<Testbed, TestbedError> {
         let world = Arc::new(World::new(config.world.clone()).with_epoch(config.epoch));
         let ca = Arc::new(Ca::new()?);
+        // The RSA leaf key of the legacy TLS hosts (static-RSA and CBC suites) is generated
+        // now, off the runtime's threads, not on the first such connection: a keygen inside
+        // the accept path stalls an executor thread for tens of milliseconds, and the
+        // connection log's accept stamps (which the politeness tests read) with it.
+        {
+            let ca = Arc::clone(&ca);
+            tokio::task::spawn_blocking(move || ca.leaf_key_pkcs8(crate::behaviour::KeyType::Rsa))
+                .await
+                .map_err(|e| TestbedError::Tls(e.to_string()))??;
+        }
         let log = match &config.conn_log {
             Some(path) => ConnLog::to_file(path)?,
             None => ConnLog::new(),

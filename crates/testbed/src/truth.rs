@@ -444,8 +444,20 @@ impl World {
         let host = self.smtp_host(addr);
         let spec = expected_probe(&host).cert?;
         let names = crate::ca::Ca::resolve_names(&spec.names, Some(sni));
+        // The key type is part of the identity: a static-RSA or CBC host presents an RSA
+        // leaf, and the same names on an ECDSA host (after it drifted to another class) are
+        // another certificate.
+        let key = match &host.script {
+            crate::behaviour::SmtpScript::Conversation(c) => match &c.tls {
+                crate::behaviour::TlsBehaviour::Legacy(_, kind) => {
+                    crate::legacy_tls::key_type(*kind)
+                }
+                _ => crate::behaviour::KeyType::Ecdsa,
+            },
+            _ => crate::behaviour::KeyType::Ecdsa,
+        };
         Some(format!(
-            "{}|{:?}|{}",
+            "{}|{:?}|{}|{key:?}",
             names.join(","),
             spec.defect,
             self.cert_renewal(addr, Some(sni))
