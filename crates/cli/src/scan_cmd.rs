@@ -175,7 +175,7 @@ pub async fn run_survey(
     let c = &counters;
     let elapsed = report.elapsed.as_secs_f64();
     eprintln!(
-        "{} {}: {} domains in {:.1} s ({:.0}/s), {} probes (STARTTLS ok {}, failed {}), {} blocked, {} policies fetched ({} ok), {} DNS queries, {} waits for file descriptors",
+        "{} {}: {} domains in {:.1} s ({:.0}/s), {} probes (STARTTLS ok {}, failed {}; {} legacy hellos), {} blocked, {} policies fetched ({} ok), {} AIA fetches ({} failed; {} chains completed), {} DNS queries, {} waits for file descriptors",
         if report.interrupted {
             "partial"
         } else {
@@ -188,9 +188,13 @@ pub async fn run_survey(
         c.probes.load(Ordering::Relaxed),
         c.starttls_ok.load(Ordering::Relaxed),
         c.starttls_failed.load(Ordering::Relaxed),
+        c.legacy_hellos.load(Ordering::Relaxed),
         c.blocked.load(Ordering::Relaxed),
         c.policies_fetched.load(Ordering::Relaxed),
         c.policies_ok.load(Ordering::Relaxed),
+        c.aia_fetches.load(Ordering::Relaxed),
+        c.aia_failed.load(Ordering::Relaxed),
+        c.chains_completed_by_aia.load(Ordering::Relaxed),
         report.dns_queries,
         report.fd_waits,
     );

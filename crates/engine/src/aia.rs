@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use mxscan_probe::aia::{AiaOptions, HttpUrl, fetch_aia_at};
 use mxscan_probe::dialer::Dialer;
@@ -21,37 +21,23 @@ use rustls_pki_types::CertificateDer;
 use tokio::sync::OnceCell;
 
 use crate::politeness::Politeness;
+use crate::scan::Counters;
 
 /// Issuers followed up one chain at most.
 pub const MAX_DEPTH: usize = 3;
 /// caIssuers URLs tried per certificate at most.
 pub const MAX_URLS_PER_CERT: usize = 2;
 /// Distinct URLs a survey fetches at most (real surveys see a few thousand); later ones are
-/// not fetched (counted in [`AiaStats::over_cap`]).
+/// not fetched (counted in [`Counters::aia_over_cap`]).
 pub const MAX_URLS: usize = 100_000;
 
 type Certs = Arc<Vec<CertificateDer<'static>>>;
-
-/// What the survey's AIA fetching did.
-#[derive(Debug, Default)]
-pub struct AiaStats {
-    /// Fetches made (one per distinct URL).
-    pub fetches: AtomicU64,
-    /// Fetches that gave no certificate.
-    pub failed: AtomicU64,
-    /// URLs not fetched because [`MAX_URLS`] were already.
-    pub over_cap: AtomicU64,
-    /// Chains that AIA completed.
-    pub completed: AtomicU64,
-}
 
 /// The per-survey cache: one cell per URL; the first task to need a URL fetches it, later
 /// ones await the same cell.
 #[derive(Debug, Default)]
 pub struct AiaCache {
     cells: Mutex<HashMap<String, Arc<OnceCell<Certs>>>>,
-    /// Counters.
-    pub stats: AiaStats,
 }
 
 impl AiaCache {
@@ -63,6 +49,7 @@ impl AiaCache {
         dialer: &Dialer,
         gate: &Arc<Politeness>,
         opts: &AiaOptions,
+        counters: &Counters,
     ) -> Certs {
         let cell = {
             let Ok(mut cells) = self.cells.lock() else {
@@ -71,17 +58,17 @@ impl AiaCache {
             match cells.get(url) {
                 Some(c) => c.clone(),
                 None if cells.len() >= MAX_URLS => {
-                    self.stats.over_cap.fetch_add(1, Ordering::Relaxed);
+                    counters.aia_over_cap.fetch_add(1, Ordering::Relaxed);
                     return Certs::default();
                 }
                 None => cells.entry(url.to_owned()).or_default().clone(),
             }
         };
         cell.get_or_init(|| async {
-            self.stats.fetches.fetch_add(1, Ordering::Relaxed);
+            counters.aia_fetches.fetch_add(1, Ordering::Relaxed);
             let certs = fetch(url, dns, dialer, gate, opts).await;
             if certs.is_empty() {
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                counters.aia_failed.fetch_add(1, Ordering::Relaxed);
             }
             Arc::new(certs)
         })

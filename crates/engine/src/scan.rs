@@ -101,6 +101,14 @@ pub struct Counters {
     pub starttls_ok: AtomicU64,
     /// Legacy hellos made (each one extra connection after a failed modern handshake).
     pub legacy_hellos: AtomicU64,
+    /// AIA caIssuers URLs fetched (each at most once per survey).
+    pub aia_fetches: AtomicU64,
+    /// AIA fetches that gave no certificate (unreachable, timeout, not a certificate, …).
+    pub aia_failed: AtomicU64,
+    /// AIA URLs not fetched because the survey's cap of distinct URLs was reached.
+    pub aia_over_cap: AtomicU64,
+    /// Chains with no path that AIA completed (`incomplete_chain`).
+    pub chains_completed_by_aia: AtomicU64,
     /// Probes that ended otherwise (no STARTTLS, rejected, failed, unreachable).
     pub starttls_failed: AtomicU64,
     /// Addresses recorded as blocked (per mx row).
@@ -448,6 +456,7 @@ impl Engine {
                         &self.dialer,
                         &self.gate,
                         &self.settings.aia_options,
+                        &self.counters,
                     )
                     .await;
                 for c in certs.iter() {
@@ -462,17 +471,12 @@ impl Engine {
             }
             let f = self.trust.facts_with(chain, &extra, self.settings.at);
             if f.base() != Some(CertStatus::UntrustedIssuer) {
-                self.aia.stats.completed.fetch_add(1, Ordering::Relaxed);
+                Counters::bump(&self.counters.chains_completed_by_aia);
                 return Some(f);
             }
             frontier = next?;
         }
         None
-    }
-
-    /// The survey's AIA counters.
-    pub fn aia_stats(&self) -> &crate::aia::AiaStats {
-        &self.aia.stats
     }
 
     /// True unless the survey already has (or has queued) this certificate: the writer's
