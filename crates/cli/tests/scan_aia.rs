@@ -21,7 +21,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{Harness, Scan, compare, only_survey, quick_flags, serial, write_domains};
@@ -127,7 +127,7 @@ fn per_host(records: &[ConnRecord]) -> BTreeMap<&'static str, usize> {
 /// The truth for `domains` under `trust`, compared with the survey column by column.
 fn check_truth(
     h: &Harness,
-    survey: &PathBuf,
+    survey: &Path,
     domains: &[String],
     trust: ScanTrust,
 ) -> Vec<DomainTruth> {
@@ -138,11 +138,11 @@ fn check_truth(
     truth
 }
 
+/// The (cert_status, chain_completed) pairs seen on some mx rows.
+type Verdicts = BTreeSet<(Option<String>, Option<bool>)>;
+
 /// (cert_status, chain_completed) of the survey's mx rows, per SMTP class of the truth.
-fn verdicts_by_class(
-    survey: &PathBuf,
-    truth: &[DomainTruth],
-) -> BTreeMap<&'static str, BTreeSet<(Option<String>, Option<bool>)>> {
+fn verdicts_by_class(survey: &Path, truth: &[DomainTruth]) -> BTreeMap<&'static str, Verdicts> {
     let mx = mxscan_store::reader::read_mx(survey).unwrap();
     let probes = mxscan_store::reader::read_probes(survey).unwrap();
     let completed: BTreeMap<&str, Option<bool>> = probes
@@ -166,7 +166,7 @@ fn verdicts_by_class(
     out
 }
 
-fn one(status: &str, completed: bool) -> BTreeSet<(Option<String>, Option<bool>)> {
+fn one(status: &str, completed: bool) -> Verdicts {
     [(Some(status.to_string()), Some(completed))].into()
 }
 
