@@ -107,6 +107,8 @@ struct DemoBed {
     ca: PathBuf,
     smtp_port: u16,
     https_port: u16,
+    /// The AIA (plain HTTP) port: the caIssuers URLs of the world's leaves name none.
+    http_port: u16,
     surveys: PathBuf,
 }
 
@@ -124,6 +126,7 @@ fn demo_config(bed: &DemoBed) -> ScanConfig {
         trust_anchors: vec![bed.ca.clone()],
         smtp_port: bed.smtp_port,
         https_port: bed.https_port,
+        http_port: bed.http_port,
         grace: 5.0,
         dns: DnsSection {
             resolvers: vec![bed.dns.to_string()],
@@ -347,6 +350,7 @@ async fn demo(args: DemoArgs, sandbox: Sandbox) -> anyhow::Result<i32> {
         ca: ca.clone(),
         smtp_port: testbed.smtp_port(),
         https_port: testbed.https_port(),
+        http_port: testbed.http_port(),
         surveys: surveys_root.clone(),
     });
     eprintln!("{}", notes(&config, &ScanConfig::default()));
@@ -563,6 +567,7 @@ mod tests {
             ca: "ca.pem".into(),
             smtp_port: 2525,
             https_port: 8443,
+            http_port: 8080,
             surveys: "surveys".into(),
         }
     }

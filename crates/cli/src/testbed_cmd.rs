@@ -88,9 +88,17 @@ pub struct ServeArgs {
     /// HTTPS port on every 127.x.y.z address (443 as root; 0 = any free port).
     #[arg(long, default_value_t = 8443)]
     pub https_port: u16,
+    /// Plain-HTTP port of the AIA caIssuers hosts on 127.4.0.x (80 as root; 0 = any free
+    /// port; give it to `mxscan scan --http-port`).
+    #[arg(long, default_value_t = 8080)]
+    pub http_port: u16,
     /// Write the CA bundle (root + intermediate, for `--trust-anchor`) here.
     #[arg(long, default_value = "testbed-ca.pem", value_name = "FILE")]
     pub ca_out: PathBuf,
+    /// Also write the root alone here (a scan given only the root completes incomplete
+    /// chains through AIA, or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub root_out: Option<PathBuf>,
     /// Median simulated round-trip time per host, milliseconds (long-tailed; 0 = none).
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency: u32,
@@ -377,6 +385,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         dns: args.dns,
         smtp: SocketAddr::from(([0, 0, 0, 0], args.smtp_port)),
         https: SocketAddr::from(([0, 0, 0, 0], args.https_port)),
+        http: SocketAddr::from(([0, 0, 0, 0], args.http_port)),
         conn_log: args.conn_log.clone(),
         epoch: args.epoch,
     };
@@ -391,6 +400,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         testbed
             .write_ca(&args.ca_out)
             .with_context(|| format!("writing the CA to {}", args.ca_out.display()))?;
+        if let Some(root) = &args.root_out {
+            testbed
+                .write_root_ca(root)
+                .with_context(|| format!("writing the root to {}", root.display()))?;
+        }
         let ca = std::fs::canonicalize(&args.ca_out).unwrap_or(args.ca_out.clone());
         // Before the ready line: a SIGUSR1 sent as soon as it is read must find the handler.
         let mut usr1 = epoch_signal();

@@ -9,8 +9,9 @@
 //! | 1 | shared hosts: `127.1.P.H`, P 0–3 big providers, P 16–55 hosters 1–40, H 1–8 the host |
 //! | 2 | HTTPS policy hosts that reset every connection (`refused`) |
 //! | 3 | HTTPS policy hosts (the site is chosen by the SNI name `mta-sts.<domain>`) |
-//! | 4–7 | unused |
-//! | 8–251 | dedicated SMTP hosts: the octet selects the [`SmtpClass`] (popular classes own several octets), the last two octets are a hash of the host name |
+//! | 4 | plain-HTTP AIA caIssuers hosts (`127.4.0.1`–`127.4.0.4`, see [`crate::aia`]) |
+//! | 5–7 | unused |
+//! | 8–254 | dedicated SMTP hosts: the octet selects the [`SmtpClass`] (popular classes own several octets; the `aia_*` classes, added last, one each: 252–254), the last two octets are a hash of the host name |
 //!
 //! Private addresses (10/8, 172.16/12, 192.168/16) are published for the `mx_private`
 //! scenario and are never served.
@@ -28,9 +29,10 @@ pub const HTTPS_OCTET: u8 = 3;
 /// First second-octet value of dedicated SMTP hosts.
 pub const DEDICATED_FIRST_OCTET: u8 = 8;
 
-/// How many second-octet values each class owns, in [`SmtpClass::ALL`] order (sum 244, so
-/// dedicated hosts use octets 8–251). Each value gives room for 65,536 hosts.
-const OCTETS_PER_CLASS: [u8; 28] = [
+/// How many second-octet values each class owns, in [`SmtpClass::ALL`] order (sum 247, so
+/// dedicated hosts use octets 8–254; 255 is left alone, 127.255.255.255 being loopback's
+/// broadcast address). Each value gives room for 65,536 hosts.
+const OCTETS_PER_CLASS: [u8; 31] = [
     65, // starttls_valid
     12, // cert_expired
     5,  // cert_not_yet_valid
@@ -43,6 +45,9 @@ const OCTETS_PER_CLASS: [u8; 28] = [
     5, 5, 5, 5,  // tls10_only, tls11_only, static_rsa_only, cbc_only
     10, // tls13_only
     5,  // accept_close
+    1,  // aia_incomplete_chain
+    1,  // aia_tarpit
+    1,  // aia_loop
 ];
 
 /// First octet and number of octets of a class.
@@ -69,6 +74,8 @@ pub enum AddrKind {
     HttpsReset,
     /// An HTTPS policy host.
     Https,
+    /// An AIA caIssuers host (`127.4.0.0/16`; [`crate::aia::AiaHost::by_addr`] says which).
+    Aia,
     /// A dedicated SMTP host of this class.
     Dedicated(SmtpClass),
     /// Anything else (127.0/16, unused octets, non-loopback).
@@ -88,6 +95,7 @@ pub fn classify(addr: Ipv4Addr) -> AddrKind {
         },
         HTTPS_RESET_OCTET => AddrKind::HttpsReset,
         HTTPS_OCTET => AddrKind::Https,
+        crate::aia::AIA_OCTET => AddrKind::Aia,
         _ if b >= DEDICATED_FIRST_OCTET => {
             let mut first = DEDICATED_FIRST_OCTET;
             for (class, &n) in SmtpClass::ALL.iter().zip(OCTETS_PER_CLASS.iter()) {
@@ -146,6 +154,11 @@ mod tests {
     fn classes_fit_in_the_octet() {
         let total: u32 = OCTETS_PER_CLASS.iter().map(|&n| u32::from(n)).sum();
         assert!(u32::from(DEDICATED_FIRST_OCTET) + total <= 255);
+        assert_eq!(
+            u32::from(DEDICATED_FIRST_OCTET) + total,
+            255,
+            "octet 255 stays unused"
+        );
         assert_eq!(OCTETS_PER_CLASS.len(), SmtpClass::ALL.len());
     }
 
@@ -174,12 +187,21 @@ mod tests {
             ),
             (Ipv4Addr::new(127, 2, 9, 9), AddrKind::HttpsReset),
             (Ipv4Addr::new(127, 3, 9, 9), AddrKind::Https),
+            (Ipv4Addr::new(127, 4, 0, 1), AddrKind::Aia),
             (Ipv4Addr::new(127, 5, 9, 9), AddrKind::Unassigned),
             (
                 Ipv4Addr::new(127, 8, 1, 1),
                 AddrKind::Dedicated(SmtpClass::StarttlsValid),
             ),
-            (Ipv4Addr::new(127, 252, 1, 1), AddrKind::Unassigned),
+            (
+                Ipv4Addr::new(127, 252, 1, 1),
+                AddrKind::Dedicated(SmtpClass::AiaIncompleteChain),
+            ),
+            (
+                Ipv4Addr::new(127, 254, 1, 1),
+                AddrKind::Dedicated(SmtpClass::AiaLoop),
+            ),
+            (Ipv4Addr::new(127, 255, 1, 1), AddrKind::Unassigned),
             (Ipv4Addr::new(10, 8, 1, 1), AddrKind::Unassigned),
         ];
         for (addr, kind) in cases {

@@ -239,6 +239,15 @@ pub enum CertDefect {
     UnknownIssuer,
     /// Leaf signed by the intermediate, but only the leaf is sent.
     IncompleteChain,
+    /// As [`CertDefect::IncompleteChain`], and the leaf's AIA caIssuers URL serves the
+    /// intermediate ([`crate::aia::AiaHost::Intermediate`]).
+    AiaIncompleteChain,
+    /// As [`CertDefect::IncompleteChain`], and the leaf's AIA URL is a tarpit
+    /// ([`crate::aia::AiaHost::Tarpit`]).
+    AiaTarpit,
+    /// Leaf only, signed by loop CA A, whose AIA URL ([`crate::aia::AiaHost::LoopA`]) serves
+    /// A; A's AIA serves B, B's serves A: no path to any root.
+    AiaLoop,
 }
 
 /// An HTTPS site (the `mta-sts.<domain>` policy host).

@@ -21,6 +21,15 @@
 //! | `SelfSigned`      | self-signed leaf only                    | now −30 d … now +60 d       |
 //! | `UnknownIssuer`   | leaf ← rogue intermediate ← rogue root   | now −30 d … now +60 d       |
 //! | `IncompleteChain` | leaf only (issued by the intermediate)   | now −30 d … now +60 d       |
+//! | `AiaIncompleteChain` | leaf only (intermediate), AIA → `aia.testbed.test` | now −30 d … now +60 d |
+//! | `AiaTarpit`       | leaf only (intermediate), AIA → `aia-tarpit.testbed.test` | now −30 d … now +60 d |
+//! | `AiaLoop`         | leaf only (loop CA A), AIA → `aia-loop-a.testbed.test` | now −30 d … now +60 d |
+//!
+//! The `Aia*` leaves carry an Authority Information Access extension (RFC 5280 §4.2.2.1)
+//! with one id-ad-caIssuers `http://` URI ([`crate::aia::AiaHost::url`]); the URL is a
+//! function of the defect, so the leaf cache key (names, defect, renewal, key type) stays
+//! exact. The loop pair is two CA certificates that sign each other: loop CA A (issued by
+//! B, AIA → B's URL) and loop CA B (issued by A, AIA → A's URL); no root is behind them.
 //!
 //! The `UnknownIssuer` chain is complete up to a self-signed root that is not trusted, so a
 //! scanner can tell it apart from `IncompleteChain` (whose last certificate's issuer is simply
@@ -45,6 +54,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sha2::{Digest, Sha256};
 use time::{Duration as TimeDuration, OffsetDateTime};
 
+use crate::aia::AiaHost;
 use crate::behaviour::{CertDefect, CertNames, CertSpec, KeyType};
 use crate::error::TestbedError;
 
@@ -59,6 +69,10 @@ pub const INTERMEDIATE_CN: &str = "mxscan testbed intermediate CA 1";
 pub const ROGUE_ROOT_CN: &str = "mxscan rogue root CA (untrusted)";
 /// Subject CN of the untrusted intermediate that signs [`CertDefect::UnknownIssuer`] leaves.
 pub const ROGUE_INTERMEDIATE_CN: &str = "mxscan rogue intermediate CA";
+/// Subject CN of loop CA A (signs [`CertDefect::AiaLoop`] leaves; issued by B).
+pub const LOOP_A_CN: &str = "mxscan AIA loop CA A (untrusted)";
+/// Subject CN of loop CA B (issued by A).
+pub const LOOP_B_CN: &str = "mxscan AIA loop CA B (untrusted)";
 /// Organisation of every testbed CA certificate.
 pub const ORGANISATION: &str = "mxscan testbed";
 
@@ -79,6 +93,11 @@ pub struct Ca {
     intermediate: CertifiedIssuer<'static, KeyPair>,
     rogue_root: CertifiedIssuer<'static, KeyPair>,
     rogue_intermediate: CertifiedIssuer<'static, KeyPair>,
+    /// Loop CA A (signs [`CertDefect::AiaLoop`] leaves) and the DER of its certificate.
+    loop_a: Issuer<'static, KeyPair>,
+    loop_a_der: CertificateDer<'static>,
+    /// The DER of loop CA B's certificate.
+    loop_b_der: CertificateDer<'static>,
     /// The single key pair of every leaf certificate.
     leaf_key: KeyPair,
     /// The same key, loaded for rustls.
@@ -133,6 +152,34 @@ impl Ca {
         )
         .map_err(cert_err)?;
 
+        // The loop: A issued by B, B issued by A, each AIA pointing at the other's URL.
+        let mut loop_a_params = ca_params(LOOP_A_CN, Some(0), ca_before, ca_after);
+        loop_a_params
+            .custom_extensions
+            .push(aia_extension(&AiaHost::LoopB.url()));
+        let mut loop_b_params = ca_params(LOOP_B_CN, Some(0), ca_before, ca_after);
+        loop_b_params
+            .custom_extensions
+            .push(aia_extension(&AiaHost::LoopA.url()));
+        let (loop_a_key, loop_b_key) = (new_key()?, new_key()?);
+        let loop_a_der = loop_a_params
+            .signed_by(
+                &loop_a_key,
+                &Issuer::from_params(&loop_b_params, &loop_b_key),
+            )
+            .map_err(cert_err)?
+            .der()
+            .clone();
+        let loop_b_der = loop_b_params
+            .signed_by(
+                &loop_b_key,
+                &Issuer::from_params(&loop_a_params, &loop_a_key),
+            )
+            .map_err(cert_err)?
+            .der()
+            .clone();
+        let loop_a = Issuer::new(loop_a_params, loop_a_key);
+
         let leaf_key = new_key()?;
         let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
         let leaf_signer = rustls::crypto::ring::sign::any_ecdsa_type(&der)
@@ -143,6 +190,9 @@ impl Ca {
             intermediate,
             rogue_root,
             rogue_intermediate,
+            loop_a,
+            loop_a_der,
+            loop_b_der,
             leaf_key,
             leaf_signer,
             rsa_leaf: std::sync::OnceLock::new(),
@@ -173,6 +223,17 @@ impl Ca {
     /// The intermediate that signs good leaves, DER-encoded.
     pub fn intermediate_der(&self) -> CertificateDer<'static> {
         self.intermediate.der().clone()
+    }
+
+    /// The certificate the AIA host `host` serves (DER), or `None` for the tarpit, which
+    /// serves nothing.
+    pub fn aia_der(&self, host: AiaHost) -> Option<CertificateDer<'static>> {
+        match host {
+            AiaHost::Intermediate => Some(self.intermediate_der()),
+            AiaHost::Tarpit => None,
+            AiaHost::LoopA => Some(self.loop_a_der.clone()),
+            AiaHost::LoopB => Some(self.loop_b_der.clone()),
+        }
     }
 
     /// Write the trust anchor as PEM to `path`.
@@ -396,6 +457,21 @@ impl Ca {
             CertDefect::IncompleteChain => {
                 vec![self.sign_leaf(&params, leaf_key, &self.intermediate)?]
             }
+            CertDefect::AiaIncompleteChain | CertDefect::AiaTarpit => {
+                let host = if defect == CertDefect::AiaTarpit {
+                    AiaHost::Tarpit
+                } else {
+                    AiaHost::Intermediate
+                };
+                params.custom_extensions.push(aia_extension(&host.url()));
+                vec![self.sign_leaf(&params, leaf_key, &self.intermediate)?]
+            }
+            CertDefect::AiaLoop => {
+                params
+                    .custom_extensions
+                    .push(aia_extension(&AiaHost::LoopA.url()));
+                vec![self.sign_leaf(&params, leaf_key, &self.loop_a)?]
+            }
             CertDefect::SelfSigned => {
                 vec![
                     params
@@ -475,6 +551,29 @@ fn ca_params(
     params.not_after = not_after;
     params.use_authority_key_identifier_extension = path_len.is_some();
     params
+}
+
+/// An Authority Information Access extension (RFC 5280 §4.2.2.1, OID 1.3.6.1.5.5.7.1.1,
+/// not critical) with one AccessDescription: id-ad-caIssuers (1.3.6.1.5.5.7.48.2) and
+/// `url` as a uniformResourceIdentifier GeneralName (`[6] IMPLICIT IA5String`).
+pub fn aia_extension(url: &str) -> rcgen::CustomExtension {
+    const CA_ISSUERS: &[u8] = &[0x2b, 6, 1, 5, 5, 7, 48, 2];
+    let mut desc = der_tlv(0x06, CA_ISSUERS);
+    desc.extend(der_tlv(0x86, url.as_bytes()));
+    let seq = der_tlv(0x30, &der_tlv(0x30, &desc));
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], seq)
+}
+
+/// A DER tag-length-value (definite lengths up to 65,535 bytes).
+fn der_tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    match body.len() {
+        n if n < 0x80 => v.push(n as u8),
+        n if n < 0x100 => v.extend([0x81, n as u8]),
+        n => v.extend([0x82, (n >> 8) as u8, n as u8]),
+    }
+    v.extend(body);
+    v
 }
 
 fn new_key() -> Result<KeyPair, TestbedError> {

@@ -45,14 +45,17 @@ pub enum ServerKind {
     Smtp,
     /// The HTTPS (MTA-STS policy) listener.
     Https,
+    /// The plain-HTTP AIA caIssuers listener.
+    Aia,
 }
 
 impl ServerKind {
-    /// The snake_case name (`smtp`, `https`).
+    /// The snake_case name (`smtp`, `https`, `aia`).
     pub fn as_str(self) -> &'static str {
         match self {
             ServerKind::Smtp => "smtp",
             ServerKind::Https => "https",
+            ServerKind::Aia => "aia",
         }
     }
 }

@@ -638,6 +638,9 @@ pub fn host_step(class: SmtpClass, x: u64, rates: &Rates) -> SmtpClass {
         | C::CertWrongName
         | C::CertUnknownIssuer
         | C::CertIncompleteChain
+        | C::AiaIncompleteChain
+        | C::AiaTarpit
+        | C::AiaLoop
         | C::CertNotYetValid
             if chance(sub(x, 3), rates.cert_fix) =>
         {

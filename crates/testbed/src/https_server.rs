@@ -143,7 +143,7 @@ async fn handle(
 }
 
 #[derive(Debug)]
-enum HeadError {
+pub(crate) enum HeadError {
     /// The client left (or the connection failed).
     Gone,
     /// Too long, or not a request.
@@ -151,7 +151,10 @@ enum HeadError {
 }
 
 /// Read up to the blank line that ends an HTTP request head (cap `cap` bytes).
-async fn read_head<S: AsyncRead + Unpin>(s: &mut S, cap: usize) -> Result<Vec<u8>, HeadError> {
+pub(crate) async fn read_head<S: AsyncRead + Unpin>(
+    s: &mut S,
+    cap: usize,
+) -> Result<Vec<u8>, HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 2048];
     loop {
@@ -180,7 +183,7 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
 }
 
 /// Method and target of the request line (`GET /path HTTP/1.1`).
-fn parse_request(head: &[u8]) -> Option<(String, String)> {
+pub(crate) fn parse_request(head: &[u8]) -> Option<(String, String)> {
     let text = std::str::from_utf8(head).ok()?;
     let line = text.lines().next()?;
     let mut parts = line.split_ascii_whitespace();

@@ -34,7 +34,11 @@
 //! not a figure of the papers above):
 //! TLS 1.0 only 0.5%, TLS 1.1 only 0.1%, TLS 1.2 with static-RSA suites only 0.3%, with
 //! CBC suites only 0.3%, TLS 1.3 only 2%, and 0.5% accept a connection and close it
-//! without a greeting (connection limits); that weight came from `starttls_valid`. The hosters' classes are drawn per seed, so shares move by
+//! without a greeting (connection limits); that weight came from `starttls_valid`.
+//! Incomplete chains (2% of hosts, unchanged) mostly carry an AIA caIssuers URL that serves
+//! the missing intermediate, as real ones do (CA-issued leaves carry AIA): 1.5% of hosts
+//! `aia_incomplete_chain`, 0.4% `cert_incomplete_chain` (no AIA), and 0.05% each an AIA
+//! URL that never answers (`aia_tarpit`) or leads round a loop of CAs (`aia_loop`). The hosters' classes are drawn per seed, so shares move by
 //! a few points between seeds.
 //!
 //! # `stress`
@@ -73,14 +77,14 @@ const REALISTIC_DNS: [u32; 14] = [
 ];
 
 /// Weights over [`crate::scenario::SmtpClass::ALL`] for dedicated hosts in `realistic` (per 10,000 hosts).
-const REALISTIC_SMTP: [u32; 28] = [
+const REALISTIC_SMTP: [u32; 31] = [
     2_730, // starttls_valid (3,100 before the legacy-TLS and accept-close classes took 370)
     500,   // cert_expired
     40,    // cert_not_yet_valid
     800,   // cert_wrong_name
     1_100, // cert_self_signed
     250,   // cert_unknown_issuer
-    200,   // cert_incomplete_chain
+    40,    // cert_incomplete_chain (200 before the AIA classes took 160)
     3_100, // no_starttls
     100,   // starttls_454
     50,    // starttls_502
@@ -102,6 +106,9 @@ const REALISTIC_SMTP: [u32; 28] = [
     30,    // cbc_only
     200,   // tls13_only
     50,    // accept_close
+    150,   // aia_incomplete_chain
+    5,     // aia_tarpit
+    5,     // aia_loop
 ];
 
 /// Weights over [`crate::scenario::StsScenario::ALL`] for `realistic` (per 100,000 domains): 0.995% publish,
@@ -150,7 +157,7 @@ const REALISTIC_TLSRPT: [u32; 7] = [
 
 /// Host classes of hosters' shared addresses (both profiles; per 100 hosters). Hosters
 /// mostly run STARTTLS with a certificate for their own names only.
-const HOSTER_SMTP: [u32; 28] = [
+const HOSTER_SMTP: [u32; 31] = [
     53, // starttls_valid
     4,  // cert_expired
     0,  // cert_not_yet_valid
@@ -164,10 +171,11 @@ const HOSTER_SMTP: [u32; 28] = [
     4, // multiline
     0, 0, 0, 0, 0, 0, // greet_delay … ehlo_drop
     0, 0, 0, 0, 0, 0, // tls10_only … accept_close
+    0, 0, 0, // aia_incomplete_chain, aia_tarpit, aia_loop
 ];
 
 const STRESS_DNS: [u32; 14] = [1; 14];
-const STRESS_SMTP: [u32; 28] = [1; 28];
+const STRESS_SMTP: [u32; 31] = [1; 31];
 const STRESS_STS: [u32; 28] = [1; 28];
 const STRESS_TLSRPT: [u32; 7] = [1; 7];
 

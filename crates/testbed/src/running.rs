@@ -1,5 +1,5 @@
-//! A whole testbed in one call: the world, its CA, and the DNS, SMTP and HTTPS servers on
-//! loopback — what `mxscan testbed serve`, `mxscan demo` and the integration tests start.
+//! A whole testbed in one call: the world, its CA, and the DNS, SMTP, HTTPS and AIA (plain
+//! HTTP) servers on loopback — what `mxscan testbed serve`, `mxscan demo` and the integration tests start.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::TestbedError;
+use crate::aia_server::start_aia;
 use crate::ca::Ca;
 use crate::connlog::ConnLog;
 use crate::dns::{DnsHandle, start_dns};
@@ -29,6 +30,8 @@ pub struct TestbedConfig {
     pub smtp: SocketAddr,
     /// HTTPS bind address.
     pub https: SocketAddr,
+    /// AIA (plain HTTP) bind address: the caIssuers URLs of the world's leaves.
+    pub http: SocketAddr,
     /// Also write every accepted connection to this JSONL file.
     pub conn_log: Option<std::path::PathBuf>,
     /// The world's epoch (0 = today's world; module `epoch`). [`Testbed::set_epoch`] moves
@@ -43,6 +46,7 @@ impl Default for TestbedConfig {
             dns: SocketAddr::from(([127, 0, 0, 1], 0)),
             smtp: SocketAddr::from(([0, 0, 0, 0], 0)),
             https: SocketAddr::from(([0, 0, 0, 0], 0)),
+            http: SocketAddr::from(([0, 0, 0, 0], 0)),
             conn_log: None,
             epoch: 0,
         }
@@ -58,6 +62,7 @@ pub struct Testbed {
     dns: DnsHandle,
     smtp: ServerHandle,
     https: ServerHandle,
+    aia: ServerHandle,
 }
 
 /// The one-line JSON `mxscan testbed serve` prints once it is ready.
@@ -69,6 +74,8 @@ pub struct Ready {
     pub smtp_port: u16,
     /// HTTPS port (give it to `--https-port`).
     pub https_port: u16,
+    /// AIA (plain HTTP) port of the caIssuers hosts (give it to `--http-port`).
+    pub http_port: u16,
     /// The CA bundle (root + intermediate) to give to `--trust-anchor`.
     pub ca: Option<String>,
     /// World seed.
@@ -108,6 +115,7 @@ impl Testbed {
         )
         .await?;
         let https = start_https(config.https, behaviours, Arc::clone(&ca), log.clone()).await?;
+        let aia = start_aia(config.http, Arc::clone(&ca), log.clone()).await?;
         Ok(Testbed {
             world,
             ca,
@@ -115,6 +123,7 @@ impl Testbed {
             dns,
             smtp,
             https,
+            aia,
         })
     }
 
@@ -161,6 +170,11 @@ impl Testbed {
         self.https.port()
     }
 
+    /// The AIA (plain HTTP) port.
+    pub fn http_port(&self) -> u16 {
+        self.aia.port()
+    }
+
     /// The CA.
     pub fn ca(&self) -> &Arc<Ca> {
         &self.ca
@@ -172,7 +186,13 @@ impl Testbed {
         Ok(())
     }
 
-    /// Every connection the SMTP and HTTPS servers accepted (politeness evidence).
+    /// Write the root alone for `--trust-anchor`: a scan given only this finds the
+    /// intermediate through AIA or not at all (`truth::ScanTrust::ROOT_ONLY`).
+    pub fn write_root_ca(&self, path: &Path) -> Result<(), TestbedError> {
+        self.ca.write_root_pem(path)
+    }
+
+    /// Every connection the SMTP, HTTPS and AIA servers accepted (politeness evidence).
     pub fn conn_log(&self) -> &ConnLog {
         &self.log
     }
@@ -183,6 +203,7 @@ impl Testbed {
             dns: self.dns_addr().to_string(),
             smtp_port: self.smtp_port(),
             https_port: self.https_port(),
+            http_port: self.http_port(),
             ca: ca.map(|p| p.display().to_string()),
             seed: self.world.seed(),
             profile: self.world.config().profile.to_string(),

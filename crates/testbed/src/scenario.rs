@@ -43,7 +43,7 @@
 //! | `cert_wrong_name` | leaf for `wrong-name.testbed.test` | `ok` / true / `name_mismatch` |
 //! | `cert_self_signed` | self-signed leaf | `ok` / true / `self_signed` |
 //! | `cert_unknown_issuer` | chains to a root nobody trusts | `ok` / true / `untrusted_issuer` |
-//! | `cert_incomplete_chain` | intermediate not sent | `ok` / true / `incomplete_chain` |
+//! | `cert_incomplete_chain` | intermediate not sent, no AIA in the leaf | `ok` / true / `incomplete_chain` (root-only trust: `untrusted_issuer`) |
 //! | `no_starttls` | EHLO without STARTTLS | `no_starttls` / false / null |
 //! | `starttls_454` | advertises STARTTLS, answers 454 | `starttls_rejected` / true / null |
 //! | `starttls_502` | advertises STARTTLS, answers 502 | `starttls_rejected` / true / null |
@@ -65,6 +65,9 @@
 //! | `cbc_only` | STARTTLS, TLS 1.2 with ECDHE-RSA CBC suites only (RSA leaf), good chain | `tls_legacy` / true / `valid` |
 //! | `tls13_only` | STARTTLS, TLS 1.3 only (rustls), good chain | `ok` / true / `valid` |
 //! | `accept_close` | accepts and closes at once (FIN, no byte) | `closed_before_greeting` / null / null |
+//! | `aia_incomplete_chain` | leaf only (issued by the intermediate), its AIA caIssuers URL serves the intermediate | `ok` / true / `incomplete_chain` (root-only trust with `--no-aia`: `untrusted_issuer`) |
+//! | `aia_tarpit` | leaf only (issued by the intermediate), its AIA URL is a tarpit | `ok` / true / `incomplete_chain` (root-only trust: `untrusted_issuer` after one fetch that runs into the deadline) |
+//! | `aia_loop` | leaf only, issued by loop CA A, whose AIA leads to B and back to A (no root) | `ok` / true / `untrusted_issuer` (each URL fetched once) |
 //!
 //! The TLS columns of the probe (`tls_max_version`, `tls_failure`, `modern_tls_failure`,
 //! whether the scanner makes its one legacy hello) follow from the TLS behaviour
@@ -73,6 +76,14 @@
 //! alert again; `tls_garbage` is `tls_failed` / `not_tls` without one; the four legacy
 //! classes are `tls_legacy` with the version they speak and the modern failure
 //! `protocol_version` (TLS 1.0/1.1) or `no_shared_cipher` (static RSA, CBC).
+//!
+//! The certificate columns depend on the trust the scan is given
+//! ([`crate::truth::ScanTrust`]): the tests' default gives the root and the intermediate
+//! (`--trust-anchor` bundle), so every chain the intermediate signed completes from that
+//! pool without a fetch (`incomplete_chain`, `chain_completed`); with the root only, a
+//! missing intermediate is found only through the leaf's AIA URL (`aia_incomplete_chain`),
+//! and `chain_completed` is true exactly where the verdict is `incomplete_chain`. The AIA
+//! hosts are listed in [`crate::aia`].
 //!
 //! Shared hosts (big providers, hosters) use the same classes, with a certificate for the
 //! provider's own names whatever the SNI (`CertNames::Fixed`).
@@ -284,6 +295,12 @@ vocabulary! {
         Tls13Only => "tls13_only",
         /// Accepts, then closes without a byte (FIN).
         AcceptClose => "accept_close",
+        /// Leaf only; its AIA URL serves the missing intermediate.
+        AiaIncompleteChain => "aia_incomplete_chain",
+        /// Leaf only; its AIA URL never answers.
+        AiaTarpit => "aia_tarpit",
+        /// Leaf of a CA pair whose AIA URLs point at each other (no root).
+        AiaLoop => "aia_loop",
     }
 }
 
@@ -325,6 +342,9 @@ impl SmtpClass {
                 | SmtpClass::CertSelfSigned
                 | SmtpClass::CertUnknownIssuer
                 | SmtpClass::CertIncompleteChain
+                | SmtpClass::AiaIncompleteChain
+                | SmtpClass::AiaTarpit
+                | SmtpClass::AiaLoop
                 | SmtpClass::NoStarttls
                 | SmtpClass::Starttls454
                 | SmtpClass::Starttls502

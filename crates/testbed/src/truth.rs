@@ -32,6 +32,11 @@
 //!   `self_signed > untrusted_issuer > incomplete_chain > expired > not_yet_valid >
 //!   name_mismatch` (a defect wins over a name mismatch). Dedicated hosts present a
 //!   certificate for the SNI the scanner sends, which is assumed to be the exchange name.
+//!   Whether a chain sent without its intermediate is `incomplete_chain` or
+//!   `untrusted_issuer` depends on the trust the scan is given ([`ScanTrust`], an explicit
+//!   input: [`World::expected_with`]; [`World::expected`] assumes the tests' default, the
+//!   root and intermediate bundle with AIA on); `chain_completed` (of the probes row) is
+//!   true exactly when that name-independent verdict is `incomplete_chain`.
 //! * `starttls` / `cert_valid` aggregate the non-null values of the domain's rows:
 //!   `all`/`some`/`none`, `untested` when there are rows but no non-null value, `no_mx`
 //!   when there are no rows.
@@ -91,6 +96,37 @@ pub struct ScenarioNames {
     pub shadowed: bool,
 }
 
+/// The trust a scan is given, which the certificate columns depend on (module docs).
+/// The default is what the tests' scans have always been given: the CA bundle (root and
+/// intermediate) as `--trust-anchor`, and AIA fetching reaching the testbed's AIA server
+/// (`--http-port`; without it the fetches fail, and only `aia` matters for hosts the pool
+/// does not complete).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanTrust {
+    /// The testbed intermediate is in the scanner's pool (`--trust-anchor` with the bundle,
+    /// or `--intermediates`): every chain it signed completes without a fetch.
+    pub intermediate_known: bool,
+    /// The scanner follows AIA caIssuers URLs (no `--no-aia`) to the testbed's AIA server.
+    pub aia: bool,
+}
+
+impl Default for ScanTrust {
+    fn default() -> Self {
+        ScanTrust {
+            intermediate_known: true,
+            aia: true,
+        }
+    }
+}
+
+impl ScanTrust {
+    /// The root alone as `--trust-anchor`, AIA on.
+    pub const ROOT_ONLY: ScanTrust = ScanTrust {
+        intermediate_known: false,
+        aia: true,
+    };
+}
+
 /// Expected mx row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MxTruth {
@@ -116,6 +152,10 @@ pub struct MxTruth {
     pub modern_tls_failure: Option<TlsFailure>,
     /// The scanner makes its one legacy hello to this address (a second connection).
     pub legacy_hello: bool,
+    /// probes.chain_completed of the address: null without a judged chain, then whether
+    /// the name-independent verdict is `incomplete_chain` (a path through an intermediate
+    /// the server did not send: from the pool or fetched through AIA).
+    pub chain_completed: Option<bool>,
     /// Covered by the domain's policy patterns (null unless sts_policy = ok).
     pub sts_match: Option<bool>,
     /// Dedicated address shared by two names of the list (see module docs).
@@ -319,15 +359,40 @@ fn expected_tls(tls: &TlsBehaviour) -> ProbeTruth<'_> {
 }
 
 /// The verdict for a certificate judged for `name`, the client having sent SNI `name`
-/// (precedence in the module docs).
+/// (precedence in the module docs), by a scan given the default [`ScanTrust`].
 pub fn cert_verdict(spec: &CertSpec, name: &str) -> CertStatus {
-    match spec.defect {
+    cert_verdict_with(spec, name, ScanTrust::default())
+}
+
+/// The name-independent verdict of a chain with `defect` under `trust` (None: no defect,
+/// the verdict depends on the name). A chain the intermediate signed but the server sent
+/// without it is `incomplete_chain` when the pool holds the intermediate, or when AIA is
+/// followed and the leaf's URL serves it; otherwise nothing leads to the root:
+/// `untrusted_issuer`. The AIA loop never reaches a root.
+pub fn chain_verdict(defect: CertDefect, trust: ScanTrust) -> Option<CertStatus> {
+    let completes = |fetched: bool| {
+        if trust.intermediate_known || fetched {
+            CertStatus::IncompleteChain
+        } else {
+            CertStatus::UntrustedIssuer
+        }
+    };
+    Some(match defect {
+        CertDefect::None => return None,
         CertDefect::SelfSigned => CertStatus::SelfSigned,
-        CertDefect::UnknownIssuer => CertStatus::UntrustedIssuer,
-        CertDefect::IncompleteChain => CertStatus::IncompleteChain,
+        CertDefect::UnknownIssuer | CertDefect::AiaLoop => CertStatus::UntrustedIssuer,
+        CertDefect::IncompleteChain | CertDefect::AiaTarpit => completes(false),
+        CertDefect::AiaIncompleteChain => completes(trust.aia),
         CertDefect::Expired => CertStatus::Expired,
         CertDefect::NotYetValid => CertStatus::NotYetValid,
-        CertDefect::None => match &spec.names {
+    })
+}
+
+/// [`cert_verdict`] by a scan given `trust`.
+pub fn cert_verdict_with(spec: &CertSpec, name: &str, trust: ScanTrust) -> CertStatus {
+    match chain_verdict(spec.defect, trust) {
+        Some(status) => status,
+        None => match &spec.names {
             CertNames::Sni { .. } => CertStatus::Valid,
             CertNames::Fixed(names) => {
                 if names.iter().any(|n| name_matches(n, name)) {
@@ -485,9 +550,14 @@ impl World {
         }
     }
 
-    /// The ground truth of one domain (see module docs). `domain` is normalised
-    /// (lowercased, trailing dot removed) first.
+    /// The ground truth of one domain (see module docs) for a scan given the default
+    /// [`ScanTrust`]. `domain` is normalised (lowercased, trailing dot removed) first.
     pub fn expected(&self, domain: &str) -> DomainTruth {
+        self.expected_with(domain, ScanTrust::default())
+    }
+
+    /// [`World::expected`] for a scan given `trust`.
+    pub fn expected_with(&self, domain: &str, trust: ScanTrust) -> DomainTruth {
         let domain = domain.trim_end_matches('.').to_ascii_lowercase();
         let domain = domain.as_str();
         let sc = self.scenario(domain);
@@ -560,11 +630,14 @@ impl World {
                     blocked,
                     smtp_status: probe.status,
                     starttls: probe.starttls,
-                    cert_status: probe.cert.map(|c| cert_verdict(c, ex)),
+                    cert_status: probe.cert.map(|c| cert_verdict_with(c, ex, trust)),
                     tls_max_version: probe.tls_max_version,
                     tls_failure: probe.tls_failure,
                     modern_tls_failure: probe.modern_tls_failure,
                     legacy_hello: probe.legacy_hello,
+                    chain_completed: probe.cert.map(|c| {
+                        chain_verdict(c.defect, trust) == Some(CertStatus::IncompleteChain)
+                    }),
                     sts_match: None,
                     ambiguous: false,
                     scenario: if blocked {
@@ -692,6 +765,15 @@ pub fn truth_for_list<'a, S: AsRef<str>>(
     world: &'a World,
     domains: &'a [S],
 ) -> impl Iterator<Item = DomainTruth> + 'a {
+    truth_for_list_with(world, domains, ScanTrust::default())
+}
+
+/// [`truth_for_list`] for a scan given `trust`.
+pub fn truth_for_list_with<'a, S: AsRef<str>>(
+    world: &'a World,
+    domains: &'a [S],
+    trust: ScanTrust,
+) -> impl Iterator<Item = DomainTruth> + 'a {
     let mut first: HashMap<Ipv4Addr, u64> = HashMap::new();
     let mut collided: HashSet<Ipv4Addr> = HashSet::new();
     for d in domains {
@@ -716,7 +798,7 @@ pub fn truth_for_list<'a, S: AsRef<str>>(
     }
     drop(first);
     domains.iter().map(move |d| {
-        let mut t = world.expected(d.as_ref());
+        let mut t = world.expected_with(d.as_ref(), trust);
         for row in &mut t.mx {
             if let Ok(a) = row.address.parse::<Ipv4Addr>() {
                 row.ambiguous = collided.contains(&a);

@@ -16,6 +16,7 @@
 //! | `_smtp._tls.D` | the TLS-RPT TXT record of D |
 //! | `mta-sts.D` | the MTA-STS policy host of D (A in 127.3/16, or 127.2/16 when it resets) |
 //! | `mx.D`, `mail.D`, `mx1.D`–`mx3.D`, `in1.D` | a host of D *if D's MX plan defines that name*; otherwise the name is a domain of its own |
+//! | `aia.testbed.test`, `aia-tarpit.testbed.test`, `aia-loop-a.testbed.test`, `aia-loop-b.testbed.test` | the AIA caIssuers hosts (A in 127.4.0.0/24, `aia` module) |
 //! | anything else | a domain, whose scenario is `hash(seed, name)` |
 //!
 //! A listed domain that looks like a host of its parent (say `mail.example.com` while
@@ -638,6 +639,13 @@ impl World {
     /// The node for a name (lowercase, no trailing dot). See the module docs for shapes.
     pub fn node(&self, name: &str) -> Node {
         let seed = self.config.seed;
+        if let Some(host) = crate::aia::AiaHost::by_name(name) {
+            return Node::Data(NodeData {
+                zone: crate::aia::AIA_ZONE.to_owned(),
+                a: vec![host.addr()],
+                ..NodeData::default()
+            });
+        }
         if let Some(p) = provider::lookup(seed, &self.hosters, name) {
             return match p {
                 ProviderName::Apex { zone } => Node::Data(NodeData {
@@ -975,6 +983,9 @@ pub fn class_defect(class: SmtpClass) -> CertDefect {
         SmtpClass::CertSelfSigned => CertDefect::SelfSigned,
         SmtpClass::CertUnknownIssuer => CertDefect::UnknownIssuer,
         SmtpClass::CertIncompleteChain => CertDefect::IncompleteChain,
+        SmtpClass::AiaIncompleteChain => CertDefect::AiaIncompleteChain,
+        SmtpClass::AiaTarpit => CertDefect::AiaTarpit,
+        SmtpClass::AiaLoop => CertDefect::AiaLoop,
         _ => CertDefect::None,
     }
 }

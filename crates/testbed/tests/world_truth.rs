@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use mxscan_testbed::profile::Profile;
 use mxscan_testbed::scenario::catalogue;
-use mxscan_testbed::truth::{DomainTruth, truth_for_list};
+use mxscan_testbed::truth::{DomainTruth, ScanTrust, truth_for_list};
 use mxscan_testbed::world::HostTarget;
 use mxscan_testkit::bed::{domains, world};
 
@@ -522,6 +522,42 @@ fn scenarios_produce_their_documented_columns() {
                 false,
             ),
         ),
+        (
+            "aia_incomplete_chain",
+            (
+                "ok",
+                Some(true),
+                Some("incomplete_chain"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "aia_tarpit",
+            (
+                "ok",
+                Some(true),
+                Some("incomplete_chain"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
+        (
+            "aia_loop",
+            (
+                "ok",
+                Some(true),
+                Some("untrusted_issuer"),
+                Some("TLSv1.3"),
+                None,
+                None,
+                false,
+            ),
+        ),
     ]
     .into_iter()
     .collect();
@@ -612,6 +648,74 @@ fn scenarios_produce_their_documented_columns() {
                 assert_eq!(row.cert_status.map(|c| c.as_str()), cert, "{row:?}");
             }
         }
+    }
+}
+
+/// The certificate columns of the chain classes under each trust a scan can be given
+/// (`ScanTrust`): the bundle (intermediate known) or the root alone, AIA on or off.
+/// (cert_status, chain_completed) per class, for (bundle+AIA, bundle without AIA,
+/// root+AIA, root without AIA).
+#[test]
+fn certificate_columns_follow_the_scan_trust() {
+    type Cell = (&'static str, bool);
+    let inc: Cell = ("incomplete_chain", true);
+    let unt: Cell = ("untrusted_issuer", false);
+    let table: [(&str, [Cell; 4]); 6] = [
+        ("starttls_valid", [("valid", false); 4]),
+        ("cert_unknown_issuer", [unt; 4]),
+        ("cert_incomplete_chain", [inc, inc, unt, unt]),
+        ("aia_incomplete_chain", [inc, inc, inc, unt]),
+        ("aia_tarpit", [inc, inc, unt, unt]),
+        ("aia_loop", [unt; 4]),
+    ];
+    let trusts = [
+        ScanTrust::default(),
+        ScanTrust {
+            intermediate_known: true,
+            aia: false,
+        },
+        ScanTrust::ROOT_ONLY,
+        ScanTrust {
+            intermediate_known: false,
+            aia: false,
+        },
+    ];
+    let w = world(5, Profile::Stress);
+    let list = domains(5, 3_000, Profile::Stress);
+    let mut seen = std::collections::BTreeSet::new();
+    for d in &list {
+        for (i, trust) in trusts.iter().enumerate() {
+            for row in w.expected_with(d, *trust).mx {
+                let Some(class) = row.scenario else { continue };
+                if !matches!(row.smtp_status.as_str(), "ok" | "tls_legacy") {
+                    assert_eq!(row.chain_completed, None, "{row:?}");
+                    continue;
+                }
+                let Some((_, cells)) = table.iter().find(|(c, _)| *c == class) else {
+                    assert!(row.chain_completed.is_some(), "{row:?}");
+                    continue;
+                };
+                let (cert, completed) = cells[i];
+                if cert != "valid" {
+                    assert_eq!(
+                        row.cert_status.map(|c| c.as_str()),
+                        Some(cert),
+                        "{trust:?} {row:?}"
+                    );
+                }
+                assert_eq!(row.chain_completed, Some(completed), "{trust:?} {row:?}");
+                seen.insert(class);
+            }
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        table.len(),
+        "every chain class in the list: {seen:?}"
+    );
+    // The default is the bundle with AIA: `expected` is `expected_with` that trust.
+    for d in list.iter().take(200) {
+        assert_eq!(w.expected(d), w.expected_with(d, ScanTrust::default()));
     }
 }
 

@@ -17,16 +17,21 @@ use mxscan_testbed::Testbed;
 
 use crate::tools::run_ok;
 use mxscan_testbed::profile::{LatencyConfig, Profile};
-use mxscan_testbed::truth::DomainTruth;
+use mxscan_testbed::truth::{DomainTruth, ScanTrust};
 use mxscan_testbed::world::WorldConfig;
 
-/// A running testbed plus a scratch directory with its CA bundle.
+/// A running testbed plus a scratch directory with its CA bundle and its root alone.
 #[derive(Debug)]
 pub struct Harness {
     pub rt: tokio::runtime::Runtime,
     pub testbed: Testbed,
     pub dir: tempfile::TempDir,
+    /// The CA bundle (root + intermediate): `ScanTrust::default()`.
     pub ca: PathBuf,
+    /// The root alone: `ScanTrust::ROOT_ONLY` (incomplete chains complete through AIA only).
+    pub root_ca: PathBuf,
+    /// The file the scans are given as `--trust-anchor` (`ca` unless a test sets it).
+    pub anchor: PathBuf,
 }
 
 impl Harness {
@@ -51,11 +56,15 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let ca = dir.path().join("ca.pem");
         testbed.write_ca(&ca).unwrap();
+        let root_ca = dir.path().join("root.pem");
+        testbed.write_root_ca(&root_ca).unwrap();
         Harness {
             rt,
             testbed,
             dir,
+            anchor: ca.clone(),
             ca,
+            root_ca,
         }
     }
 
@@ -72,15 +81,17 @@ impl Harness {
         crate::bed::domains(w.seed, count, w.profile)
     }
 
-    /// The flags that point a scan at this testbed (loopback only is allowed).
+    /// The flags that point a scan at this testbed (loopback only is allowed; AIA
+    /// caIssuers URLs are fetched from the testbed's AIA server).
     pub fn scan_flags(&self) -> Vec<String> {
         let t = &self.testbed;
         [
             ("--resolver", t.dns_addr().to_string()),
-            ("--trust-anchor", self.ca.display().to_string()),
+            ("--trust-anchor", self.anchor.display().to_string()),
             ("--allow", "127.0.0.0/8".into()),
             ("--smtp-port", t.smtp_port().to_string()),
             ("--https-port", t.https_port().to_string()),
+            ("--http-port", t.http_port().to_string()),
             ("--progress", "none".into()),
         ]
         .into_iter()
@@ -153,7 +164,17 @@ impl Harness {
             .arg(list)
     }
 
-    /// The ground truth of every domain in `list` (collision marks included).
+    /// The trust the scans are given: the bundle (the default) or, when `anchor` is the
+    /// root alone, [`ScanTrust::ROOT_ONLY`] (AIA on; a scan with `--no-aia` needs its own).
+    pub fn scan_trust(&self) -> ScanTrust {
+        ScanTrust {
+            intermediate_known: self.anchor != self.root_ca,
+            aia: true,
+        }
+    }
+
+    /// The ground truth of every domain in `list` (collision marks included), for the
+    /// trust the scans are given ([`Harness::scan_trust`]).
     pub fn truth(&self, list: &Path) -> Vec<DomainTruth> {
         let domains: Vec<String> = std::fs::read_to_string(list)
             .unwrap()
@@ -161,7 +182,12 @@ impl Harness {
             .skip(1)
             .map(|l| l.split_once(',').unwrap().1.to_string())
             .collect();
-        mxscan_testbed::truth::truth_for_list(self.testbed.world(), &domains).collect()
+        mxscan_testbed::truth::truth_for_list_with(
+            self.testbed.world(),
+            &domains,
+            self.scan_trust(),
+        )
+        .collect()
     }
 }
 
@@ -219,8 +245,8 @@ impl Disagreements {
 
 /// Compare every domain row and every mx row of the survey with the truth, on every
 /// contract column the truth states. The probe's TLS columns (`tls_max_version`,
-/// `tls_failure`, `modern_tls_failure`, and whether a legacy hello was made: `legacy_ms`
-/// set) live in the probes table, one row per address: each mx row is joined to the probes
+/// `tls_failure`, `modern_tls_failure`, whether a legacy hello was made: `legacy_ms` set,
+/// and `chain_completed`) live in the probes table, one row per address: each mx row is joined to the probes
 /// row of its address and compared with the truth of that row.
 pub fn compare(survey: &Path, truth: &[DomainTruth]) -> Disagreements {
     let domains = mxscan_store::reader::read_domains(survey).expect("domains readable");
@@ -381,6 +407,7 @@ pub fn compare(survey: &Path, truth: &[DomainTruth]) -> Disagreements {
                         p.modern_tls_failure
                     );
                     mcol!(legacy_hello, w.legacy_hello, p.legacy_ms.is_some());
+                    mcol!(chain_completed, w.chain_completed, p.chain_completed);
                 }
             }
         }

@@ -281,3 +281,75 @@ fn server_config_builds_for_every_defect() {
     };
     assert!(ca.chain(&empty, None).is_err());
 }
+
+/// The caIssuers URIs of a certificate, as x509-parser reads its AIA extension.
+fn ca_issuers(der: &[u8]) -> Vec<String> {
+    let (_, cert) = X509Certificate::from_der(der).unwrap();
+    let mut out = Vec::new();
+    for ext in cert.extensions() {
+        if let ParsedExtension::AuthorityInfoAccess(aia) = ext.parsed_extension() {
+            for d in &aia.accessdescs {
+                assert_eq!(d.access_method.to_id_string(), "1.3.6.1.5.5.7.48.2");
+                if let GeneralName::URI(u) = d.access_location {
+                    out.push(u.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn aia_leaves_carry_their_ca_issuers_url_and_are_sent_alone() {
+    let ca = Ca::new().unwrap();
+    let cases = [
+        (CertDefect::AiaIncompleteChain, AiaHost::Intermediate),
+        (CertDefect::AiaTarpit, AiaHost::Tarpit),
+        (CertDefect::AiaLoop, AiaHost::LoopA),
+    ];
+    for (defect, host) in cases {
+        let chain = ca.chain(&spec(&["mx.a.test"], defect), None).unwrap();
+        assert_eq!(chain.cert.len(), 1, "{defect:?}: leaf only");
+        assert_eq!(ca_issuers(&chain.cert[0]), vec![host.url()], "{defect:?}");
+        // The leaf alone never verifies against the root.
+        assert!(verify(&ca, &chain.cert, "mx.a.test").is_err());
+    }
+    // Plain incomplete chains carry no AIA; good chains neither.
+    for defect in [CertDefect::IncompleteChain, CertDefect::None] {
+        let chain = ca.chain(&spec(&["mx.a.test"], defect), None).unwrap();
+        assert!(ca_issuers(&chain.cert[0]).is_empty(), "{defect:?}");
+    }
+}
+
+#[test]
+fn what_the_aia_hosts_serve_completes_or_loops() {
+    let ca = Ca::new().unwrap();
+    // The intermediate served at aia.testbed.test completes the AIA leaf.
+    let leaf = ca
+        .chain(&spec(&["mx.a.test"], CertDefect::AiaIncompleteChain), None)
+        .unwrap()
+        .cert[0]
+        .clone();
+    let inter = ca.aia_der(AiaHost::Intermediate).unwrap();
+    assert_eq!(inter, ca.intermediate_der());
+    verify(&ca, &[leaf, inter], "mx.a.test").unwrap();
+    assert_eq!(ca.aia_der(AiaHost::Tarpit), None);
+    // Loop CA A points at B, B at A; A signed the loop leaf, B signed A, A signed B.
+    let a = ca.aia_der(AiaHost::LoopA).unwrap();
+    let b = ca.aia_der(AiaHost::LoopB).unwrap();
+    assert_eq!(ca_issuers(&a), vec![AiaHost::LoopB.url()]);
+    assert_eq!(ca_issuers(&b), vec![AiaHost::LoopA.url()]);
+    let (_, ac) = X509Certificate::from_der(&a).unwrap();
+    let (_, bc) = X509Certificate::from_der(&b).unwrap();
+    assert_eq!(ac.issuer(), bc.subject());
+    assert_eq!(bc.issuer(), ac.subject());
+    assert!(ac.is_ca() && bc.is_ca());
+    let leaf = ca
+        .chain(&spec(&["mx.a.test"], CertDefect::AiaLoop), None)
+        .unwrap()
+        .cert[0]
+        .clone();
+    let (_, lc) = X509Certificate::from_der(&leaf).unwrap();
+    assert_eq!(lc.issuer(), ac.subject());
+    assert!(verify(&ca, &[leaf, a, b], "mx.a.test").is_err());
+}
