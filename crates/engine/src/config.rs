@@ -399,6 +399,14 @@ impl ConfigFile {
                 );
             }
         }
+        // TOML has inf and nan; no option takes them, and the JSON the layers are merged in
+        // cannot hold them (they would turn into null). Named with their path.
+        if let Some(key) = non_finite(&toml::Value::Table(table.clone()), "") {
+            return Err(ConfigError(format!(
+                "config file {}: {key}: not a finite number (inf and nan are not accepted)",
+                path.display()
+            )));
+        }
         // Unknown keys and wrong types, named with their path.
         ScanConfig::deserialize(toml::Value::Table(table.clone())).map_err(|e| error(&e))?;
         let mut values = serde_json::to_value(table).map_err(|e| error(&e))?;
@@ -452,6 +460,26 @@ impl ConfigFile {
     /// Whether the file sets the option at this path (`max_mx`, `dns.rate`, …).
     pub fn sets(&self, path: &str) -> bool {
         lookup(&self.values, path).is_some()
+    }
+}
+
+/// The dotted path of the first float in `v` that is inf or nan.
+fn non_finite(v: &toml::Value, at: &str) -> Option<String> {
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match v {
+        toml::Value::Float(f) if !f.is_finite() => Some(at.to_owned()),
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| non_finite(v, &join(k))),
+        toml::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| non_finite(v, &format!("{at}[{i}]"))),
+        _ => None,
     }
 }
 
@@ -754,6 +782,26 @@ impl ValidConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the toml_config fuzz target: `rate = inf` passed the check and then failed to
+    /// layer (the JSON the layers merge in turns inf into null). Now an error naming the key.
+    #[test]
+    fn inf_and_nan_are_refused_with_their_key() {
+        for (text, key) in [
+            ("[dns]\nrate = inf\n", "dns.rate"),
+            ("rate = nan\n", "rate"),
+            ("[dns]\nrate = -inf\n", "dns.rate"),
+        ] {
+            let e = ConfigFile::parse(text, Path::new("/etc/mxscan/scan.toml"), &[]).unwrap_err();
+            assert!(
+                e.0.contains(key) && e.0.contains("not a finite number"),
+                "{text}: {}",
+                e.0
+            );
+        }
+        let ok = ConfigFile::parse("[dns]\nrate = 250.5\n", Path::new("/x.toml"), &[]).unwrap();
+        assert!(ok.sets("dns.rate"));
+    }
 
     #[test]
     fn every_option_id_is_its_path_in_the_file() {

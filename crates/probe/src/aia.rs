@@ -61,12 +61,20 @@ impl HttpUrl {
                 None if after.is_empty() => None,
                 None => return None,
             };
+            // RFC 3986 §3.2.2: an IP-literal in brackets is an IPv6 address (IPvFuture is
+            // not dialled).
+            h.parse::<std::net::Ipv6Addr>().ok()?;
             (h.to_owned(), port)
         } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_owned(), Some(p.parse().ok()?)),
-                None => (authority.to_owned(), None),
+            let (h, p) = match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p.parse().ok()?)),
+                None => (authority, None),
+            };
+            // A reg-name or IPv4 address: no brackets, no colon (RFC 3986 §3.2.2).
+            if h.contains(['[', ']', ':']) {
+                return None;
             }
+            (h.to_owned(), p)
         };
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         if host.is_empty() {
@@ -265,6 +273,13 @@ mod tests {
             "http://",
             "http:///x",
             "http://user@h.example/x",
+            // Found by the aia fuzz target: a bracket inside the brackets was taken as a
+            // host, which printed back gave a different URL.
+            "http://[y4302002:db8::1]]:80/x?y=1",
+            "http://[not-an-address]/x",
+            "http://h.example]/x",
+            "http://a:b:80/x",
+            "HTTP://Y4302002:db8::1]:0080/x?y=1#Hrag",
             "http://h.example:99999/x",
             "http://h.example:/x",
             "http://h.example/a b",
