@@ -401,7 +401,7 @@ impl ConfigFile {
         }
         // TOML has inf and nan; no option takes them, and the JSON the layers are merged in
         // cannot hold them (they would turn into null). Named with their path.
-        if let Some(key) = non_finite(&toml::Value::Table(table.clone()), "") {
+        if let Some(key) = table.iter().find_map(|(k, v)| non_finite(v, k)) {
             return Err(ConfigError(format!(
                 "config file {}: {key}: not a finite number (inf and nan are not accepted)",
                 path.display()
@@ -463,18 +463,13 @@ impl ConfigFile {
     }
 }
 
-/// The dotted path of the first float in `v` that is inf or nan.
+/// The dotted path of the first float in `v` (at path `at`) that is inf or nan.
 fn non_finite(v: &toml::Value, at: &str) -> Option<String> {
-    let join = |k: &str| {
-        if at.is_empty() {
-            k.to_owned()
-        } else {
-            format!("{at}.{k}")
-        }
-    };
     match v {
         toml::Value::Float(f) if !f.is_finite() => Some(at.to_owned()),
-        toml::Value::Table(t) => t.iter().find_map(|(k, v)| non_finite(v, &join(k))),
+        toml::Value::Table(t) => t
+            .iter()
+            .find_map(|(k, v)| non_finite(v, &format!("{at}.{k}"))),
         toml::Value::Array(a) => a
             .iter()
             .enumerate()

@@ -273,8 +273,9 @@ mod tests {
             "http://",
             "http:///x",
             "http://user@h.example/x",
-            // Found by the aia fuzz target: a bracket inside the brackets was taken as a
-            // host, which printed back gave a different URL.
+            // Found by the aia fuzz target: a host with colons and a stray `]` but no
+            // opening bracket was accepted, and printed back in brackets it was another URL.
+            // A bracketed host must be an IPv6 address; a plain one has no bracket or colon.
             "http://[y4302002:db8::1]]:80/x?y=1",
             "http://[not-an-address]/x",
             "http://h.example]/x",
